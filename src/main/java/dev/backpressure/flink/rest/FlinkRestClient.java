@@ -1,0 +1,157 @@
+package dev.backpressure.flink.rest;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.channels.UnresolvedAddressException;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Blocking GETs against one Flink REST endpoint, turning every way a request can go wrong into a
+ * {@link ScrapeException} of a definite kind. Callers run these on a bounded pool to overlap them.
+ */
+public final class FlinkRestClient {
+
+  /** Flink writes NaN for metrics such as the busy time of legacy sources. */
+  private static final JsonMapper JSON =
+      JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
+
+  private static final int BODY_EXCERPT = 200;
+
+  private final URI baseUrl;
+  private final Duration timeout;
+  private final HttpClient http;
+  private final AtomicInteger requests = new AtomicInteger();
+
+  public FlinkRestClient(URI baseUrl, Duration timeout) {
+    this.baseUrl = withoutTrailingSlash(baseUrl);
+    this.timeout = timeout;
+    this.http =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(timeout)
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .build();
+  }
+
+  public URI baseUrl() {
+    return baseUrl;
+  }
+
+  /** How many requests this client has sent, for the request budget of a snapshot. */
+  public int requestCount() {
+    return requests.get();
+  }
+
+  /** GETs a path (with its query) and parses the body as JSON. */
+  public JsonNode get(String pathAndQuery) throws ScrapeException {
+    URI uri = URI.create(baseUrl + pathAndQuery);
+    HttpRequest request =
+        HttpRequest.newBuilder(uri).timeout(timeout).header("Accept", "application/json").build();
+    requests.incrementAndGet();
+    HttpResponse<String> response;
+    try {
+      response = http.send(request, HttpResponse.BodyHandlers.ofString());
+    } catch (HttpConnectTimeoutException e) {
+      throw new ScrapeException(
+          ScrapeFailure.UNREACHABLE,
+          "cannot connect to " + baseUrl + " within " + timeout.toMillis() + " ms",
+          e);
+    } catch (HttpTimeoutException e) {
+      throw new ScrapeException(
+          ScrapeFailure.TIMEOUT,
+          "Flink at "
+              + baseUrl
+              + " did not answer "
+              + pathAndQuery
+              + " within "
+              + timeout.toMillis()
+              + " ms",
+          e);
+    } catch (ConnectException | UnresolvedAddressException | UnknownHostException e) {
+      throw new ScrapeException(
+          ScrapeFailure.UNREACHABLE,
+          "cannot connect to "
+              + baseUrl
+              + ": check the address and that the Flink REST port is open",
+          e);
+    } catch (IOException e) {
+      throw new ScrapeException(
+          ScrapeFailure.UNREACHABLE, "connection to " + baseUrl + " failed: " + describe(e), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ScrapeException(ScrapeFailure.TIMEOUT, "interrupted while reading " + uri, e);
+    }
+    int status = response.statusCode();
+    String body = response.body() == null ? "" : response.body();
+    if (status < 200 || status >= 300) {
+      throw new ScrapeException(
+          status,
+          "Flink at "
+              + baseUrl
+              + " answered HTTP "
+              + status
+              + " to "
+              + pathAndQuery
+              + ": "
+              + flinkErrors(body));
+    }
+    try {
+      return JSON.readTree(body);
+    } catch (JsonProcessingException e) {
+      throw new ScrapeException(
+          ScrapeFailure.MALFORMED,
+          "Flink at "
+              + baseUrl
+              + " answered "
+              + pathAndQuery
+              + " with a body that is not JSON: "
+              + excerpt(body),
+          e);
+    }
+  }
+
+  private static String describe(IOException e) {
+    String message = e.getMessage();
+    return message == null ? e.getClass().getSimpleName() : message;
+  }
+
+  /** Flink's error bodies are {"errors":["…"]}; anything else is shown as an excerpt. */
+  private static String flinkErrors(String body) {
+    try {
+      JsonNode errors = JSON.readTree(body).path("errors");
+      if (errors.isArray() && !errors.isEmpty()) {
+        String first = errors.get(0).asText();
+        int end = first.indexOf('\n');
+        return end < 0 ? first : first.substring(0, end);
+      }
+    } catch (JsonProcessingException ignored) {
+      // not Flink's error shape: fall through to an excerpt
+    }
+    return excerpt(body);
+  }
+
+  private static String excerpt(String body) {
+    String flat = body.replaceAll("\\s+", " ").trim();
+    if (flat.isEmpty()) {
+      return "(empty body)";
+    }
+    return flat.length() <= BODY_EXCERPT ? flat : flat.substring(0, BODY_EXCERPT) + "…";
+  }
+
+  private static URI withoutTrailingSlash(URI uri) {
+    String s = uri.toString();
+    return s.endsWith("/") ? URI.create(s.substring(0, s.length() - 1)) : uri;
+  }
+}

@@ -1,0 +1,345 @@
+package dev.backpressure.flink.rest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.backpressure.flink.Aggregate;
+import dev.backpressure.flink.FlameGraph;
+import dev.backpressure.flink.FlinkVersion;
+import dev.backpressure.flink.JobFailure;
+import dev.backpressure.flink.JobSnapshot;
+import dev.backpressure.flink.JobState;
+import dev.backpressure.flink.Measurements;
+import dev.backpressure.flink.TaskManagerInfo;
+import dev.backpressure.flink.TaskManagerMetric;
+import dev.backpressure.flink.Vertex;
+import dev.backpressure.flink.VertexMetric;
+import java.time.Clock;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * Reads one {@link JobSnapshot} of a job: six fixed requests plus one per vertex, overlapped on a
+ * bounded pool (one more for the TaskManager list on the first read and when TaskManagers come or
+ * go, and one per flame graph asked for). Either every request succeeds and a snapshot is returned,
+ * or a {@link ScrapeException} says which one failed and why: a partial read never leaves this
+ * class.
+ */
+public final class SnapshotReader {
+
+  private static final String TASK_MANAGER_METRICS =
+      Arrays.stream(TaskManagerMetric.values())
+          .map(TaskManagerMetric::flinkName)
+          .collect(Collectors.joining(","));
+  private static final int MAX_EXCEPTIONS = 20;
+
+  private final FlinkRestClient client;
+  private final ExecutorService pool;
+  private final Clock clock;
+
+  /**
+   * Vertex metric names a vertex turned out not to have (per job and vertex), so that the next
+   * snapshot asks only for what exists: an aggregated request naming one missing metric answers
+   * nothing at all (flink-facts §4).
+   */
+  private final Map<String, Set<VertexMetric>> availableByVertex = new ConcurrentHashMap<>();
+
+  /** The cluster's TaskManagers, read again only when their number changes. */
+  private volatile List<TaskManagerInfo> taskManagerInfo = List.of();
+
+  public SnapshotReader(FlinkRestClient client, ExecutorService pool, Clock clock) {
+    this.client = client;
+    this.pool = pool;
+    this.clock = clock;
+  }
+
+  public FlinkRestClient client() {
+    return client;
+  }
+
+  /**
+   * The id of the job to watch: the given one, or the only running job (or, when none runs, the
+   * only one that is failing or restarting). Also checks that the address is a Flink REST endpoint.
+   */
+  public String resolveJob(String jobIdOrNull) throws ScrapeException {
+    flinkVersion();
+    if (jobIdOrNull != null && !jobIdOrNull.isBlank()) {
+      return jobIdOrNull.trim();
+    }
+    Map<String, String> names = new HashMap<>();
+    Map<String, JobState> active =
+        ResponseParser.activeJobs(client.get("/jobs/overview"), "/jobs/overview", names);
+    List<String> running =
+        active.entrySet().stream()
+            .filter(e -> e.getValue() == JobState.RUNNING)
+            .map(Map.Entry::getKey)
+            .toList();
+    List<String> candidates = running.isEmpty() ? List.copyOf(active.keySet()) : running;
+    if (candidates.isEmpty()) {
+      throw new ScrapeException(
+          ScrapeFailure.NO_SUCH_JOB, "no job is running on " + client.baseUrl());
+    }
+    if (candidates.size() > 1) {
+      throw new ScrapeException(
+          ScrapeFailure.NO_SUCH_JOB,
+          candidates.size()
+              + " jobs are "
+              + (running.isEmpty() ? "active" : "running")
+              + " on "
+              + client.baseUrl()
+              + "; pick one with --job: "
+              + candidates.stream()
+                  .map(id -> id + " (" + names.get(id) + ", " + active.get(id) + ")")
+                  .collect(Collectors.joining(", ")));
+    }
+    return candidates.get(0);
+  }
+
+  /**
+   * Reads a snapshot of the job. {@code profileVertices} names vertices whose ON_CPU flame graph to
+   * fetch as well (one more request each), when the cluster has flame graphs enabled.
+   */
+  public JobSnapshot read(String jobId, Set<String> profileVertices) throws ScrapeException {
+    int before = client.requestCount();
+    String job = "/jobs/" + jobId;
+    CompletableFuture<JsonNode> details = fetch(job);
+    CompletableFuture<JsonNode> config = fetch("/config");
+    CompletableFuture<JsonNode> clusterConfig = fetch("/jobmanager/config");
+    CompletableFuture<JsonNode> jobConfig = fetch(job + "/config");
+    CompletableFuture<JsonNode> exceptions =
+        fetch(job + "/exceptions?maxExceptions=" + MAX_EXCEPTIONS);
+    CompletableFuture<JsonNode> tms =
+        fetch("/taskmanagers/metrics?get=" + TASK_MANAGER_METRICS + "&agg=min,max,avg,sum");
+
+    ResponseParser.JobDetails jd;
+    try {
+      jd = ResponseParser.jobDetails(join(details), job);
+    } catch (ScrapeException e) {
+      if (e.httpStatus() == 404 || e.httpStatus() == 400) {
+        throw new ScrapeException(
+            ScrapeFailure.NO_SUCH_JOB,
+            "job "
+                + jobId
+                + " does not exist on "
+                + client.baseUrl()
+                + " ("
+                + e.getMessage()
+                + ")");
+      }
+      throw e;
+    }
+    JobState state = JobState.parse(jd.state());
+    if (state.isStopped()) {
+      throw new ScrapeException(
+          ScrapeFailure.JOB_NOT_RUNNING, "job " + jobId + " is " + state + ", not running");
+    }
+    FlinkVersion version =
+        FlinkVersion.parse(
+            ResponseParser.flinkVersion(join(config))
+                .orElseThrow(() -> notFlink("/config has no flink-version")));
+    Map<String, String> configuration =
+        ResponseParser.configuration(join(clusterConfig), "/jobmanager/config");
+
+    boolean running = state == JobState.RUNNING;
+    Map<String, CompletableFuture<Measurements<VertexMetric>>> perVertex = new LinkedHashMap<>();
+    Map<String, CompletableFuture<JsonNode>> flames = new LinkedHashMap<>();
+    if (running) {
+      for (Vertex v : jd.graph().vertices()) {
+        perVertex.put(
+            v.id(),
+            CompletableFuture.supplyAsync(
+                () -> unchecked(() -> vertexMetrics(jobId, v, version)), pool));
+      }
+      if (Boolean.parseBoolean(configuration.getOrDefault("rest.flamegraph.enabled", "false"))) {
+        for (String vertexId : profileVertices) {
+          if (jd.graph().vertex(vertexId).isPresent()) {
+            flames.put(vertexId, fetch(job + "/vertices/" + vertexId + "/flamegraph?type=ON_CPU"));
+          }
+        }
+      }
+    }
+
+    int jobParallelism = ResponseParser.jobParallelism(join(jobConfig));
+    List<JobFailure> failures = ResponseParser.exceptions(join(exceptions), job + "/exceptions");
+    Measurements<TaskManagerMetric> taskManagers =
+        measurements(
+            ResponseParser.aggregates(join(tms), "/taskmanagers/metrics"),
+            TaskManagerMetric.class,
+            TaskManagerMetric::flinkName);
+    List<TaskManagerInfo> tmInfo = taskManagerInfo(taskManagers);
+    Map<String, Measurements<VertexMetric>> vertexMetrics = new LinkedHashMap<>();
+    for (Map.Entry<String, CompletableFuture<Measurements<VertexMetric>>> e :
+        perVertex.entrySet()) {
+      vertexMetrics.put(e.getKey(), join(e.getValue()));
+    }
+    Map<String, FlameGraph> flameGraphs = new HashMap<>();
+    for (Map.Entry<String, CompletableFuture<JsonNode>> e : flames.entrySet()) {
+      ResponseParser.flameGraph(join(e.getValue())).ifPresent(g -> flameGraphs.put(e.getKey(), g));
+    }
+    return new JobSnapshot(
+        clock.instant(),
+        jd.id(),
+        jd.name(),
+        state,
+        version,
+        jd.graph(),
+        vertexMetrics,
+        taskManagers,
+        tmInfo,
+        configuration,
+        jobParallelism,
+        failures,
+        flameGraphs,
+        client.requestCount() - before);
+  }
+
+  /**
+   * The TaskManager list changes only when TaskManagers come or go, which the aggregated metrics
+   * show as a different count (sum / avg of their segment totals).
+   */
+  private List<TaskManagerInfo> taskManagerInfo(Measurements<TaskManagerMetric> metrics)
+      throws ScrapeException {
+    long count =
+        metrics
+            .get(TaskManagerMetric.SEGMENTS_TOTAL)
+            .filter(a -> a.avg() > 0)
+            .map(a -> Math.round(a.sum() / a.avg()))
+            .orElse(-1L);
+    List<TaskManagerInfo> known = taskManagerInfo;
+    if (known.isEmpty() || known.size() != count) {
+      known = ResponseParser.taskManagers(client.get("/taskmanagers"), "/taskmanagers");
+      taskManagerInfo = known;
+    }
+    return known;
+  }
+
+  private FlinkVersion flinkVersion() throws ScrapeException {
+    JsonNode config;
+    try {
+      config = client.get("/config");
+    } catch (ScrapeException e) {
+      if (e.failure() == ScrapeFailure.HTTP_STATUS || e.failure() == ScrapeFailure.MALFORMED) {
+        throw notFlink(e.getMessage());
+      }
+      throw e;
+    }
+    return FlinkVersion.parse(
+        ResponseParser.flinkVersion(config)
+            .orElseThrow(() -> notFlink("/config has no flink-version")));
+  }
+
+  private ScrapeException notFlink(String why) {
+    return new ScrapeException(
+        ScrapeFailure.NOT_FLINK,
+        client.baseUrl()
+            + " does not look like a Flink REST endpoint ("
+            + why
+            + "); point --rest-url at the JobManager's REST port, 8081 by default");
+  }
+
+  /**
+   * One aggregated request for the vertex's metrics. When the answer is empty (Flink answers {@code
+   * []} if any requested name is missing), lists the names the vertex has and asks again for those,
+   * remembering them for later snapshots.
+   */
+  private Measurements<VertexMetric> vertexMetrics(String jobId, Vertex v, FlinkVersion version)
+      throws ScrapeException {
+    String base = "/jobs/" + jobId + "/vertices/" + v.id() + "/subtasks/metrics";
+    String agg =
+        version.isKnown() && version.compareTo(FlinkVersion.parse("1.20")) >= 0
+            ? "min,max,avg,sum,skew"
+            : "min,max,avg,sum";
+    String key = jobId + "/" + v.id();
+    Set<VertexMetric> wanted =
+        availableByVertex.getOrDefault(key, EnumSet.allOf(VertexMetric.class));
+    Map<String, Aggregate> values =
+        ResponseParser.aggregates(client.get(query(base, wanted, agg)), base);
+    if (values.isEmpty() && !wanted.isEmpty()) {
+      Set<String> names = ResponseParser.metricNames(client.get(base), base);
+      Set<VertexMetric> present = EnumSet.noneOf(VertexMetric.class);
+      for (VertexMetric m : VertexMetric.values()) {
+        if (names.contains(m.flinkName())) {
+          present.add(m);
+        }
+      }
+      if (!present.contains(VertexMetric.BACK_PRESSURED)) {
+        throw new ScrapeException(
+            ScrapeFailure.METRICS_UNAVAILABLE,
+            "Flink has no metrics yet for vertex '"
+                + v.name()
+                + "' of job "
+                + jobId
+                + " (just started or restarting); try again in a few seconds");
+      }
+      availableByVertex.put(key, present);
+      values = ResponseParser.aggregates(client.get(query(base, present, agg)), base);
+    }
+    return measurements(values, VertexMetric.class, VertexMetric::flinkName);
+  }
+
+  private static String query(String base, Set<VertexMetric> metrics, String agg) {
+    return base
+        + "?get="
+        + metrics.stream().map(VertexMetric::flinkName).collect(Collectors.joining(","))
+        + "&agg="
+        + agg;
+  }
+
+  private static <M extends Enum<M>> Measurements<M> measurements(
+      Map<String, Aggregate> byName, Class<M> type, Function<M, String> flinkName) {
+    Map<M, Aggregate> values = new EnumMap<>(type);
+    for (M m : type.getEnumConstants()) {
+      Aggregate a = byName.get(flinkName.apply(m));
+      if (a != null) {
+        values.put(m, a);
+      }
+    }
+    return new Measurements<>(values);
+  }
+
+  private CompletableFuture<JsonNode> fetch(String path) {
+    return CompletableFuture.supplyAsync(() -> unchecked(() -> client.get(path)), pool);
+  }
+
+  private interface Request<T> {
+    T call() throws ScrapeException;
+  }
+
+  private static <T> T unchecked(Request<T> request) {
+    try {
+      return request.call();
+    } catch (ScrapeException e) {
+      throw new CompletionException(e);
+    }
+  }
+
+  private static <T> T join(CompletableFuture<T> future) throws ScrapeException {
+    try {
+      return future.get();
+    } catch (ExecutionException | CompletionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof ScrapeException se) {
+        throw se;
+      }
+      throw new ScrapeException(
+          ScrapeFailure.MALFORMED, "unexpected failure reading Flink: " + cause, cause);
+    } catch (CancellationException e) {
+      throw new ScrapeException(ScrapeFailure.TIMEOUT, "request cancelled", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ScrapeException(ScrapeFailure.TIMEOUT, "interrupted while reading Flink", e);
+    }
+  }
+}

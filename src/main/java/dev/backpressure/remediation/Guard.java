@@ -1,0 +1,390 @@
+package dev.backpressure.remediation;
+
+import dev.backpressure.diagnosis.Diagnosis;
+import dev.backpressure.diagnosis.Durations;
+import dev.backpressure.diagnosis.Numbers;
+import dev.backpressure.flink.JobFailure;
+import dev.backpressure.flink.JobState;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * Decides whether a plan may run now and, for a change in flight, whether it is verified, still
+ * settling, or must be rolled back (DESIGN.md, "Safety model of a change"). Pure: the time, the
+ * remembered state and what was observed come in; a {@link Decision} with the next state comes out.
+ */
+public final class Guard {
+
+  /** Failures that mean a change broke the job rather than merely not helping. */
+  static final List<String> FATAL_FAILURES =
+      List.of(
+          "Insufficient number of network buffers",
+          "Timeout triggered when requesting exclusive buffers",
+          "Direct buffer memory",
+          "Could not allocate enough memory segments",
+          "MemoryAllocationException",
+          "MemoryReservationException",
+          "OutOfMemoryError");
+
+  /** Restarts after a change that count as a crash loop even without a telltale exception. */
+  static final int MAX_RESTARTS = 3;
+
+  private Guard() {}
+
+  /**
+   * One pass of the guard.
+   *
+   * @param diagnosis the current diagnosis, if the job could be read
+   * @param plan the plan for it, if any
+   * @param measures the current measures, if readable
+   */
+  public static Decision decide(
+      Instant now,
+      GuardState state,
+      GuardSettings settings,
+      DeploymentState deployment,
+      Optional<Diagnosis> diagnosis,
+      Optional<Plan> plan,
+      Optional<Measures> measures) {
+    if (state.inFlight().isPresent()) {
+      return follow(now, state, state.inFlight().get(), settings, deployment, measures);
+    }
+    return consider(now, state, settings, deployment, diagnosis, plan, measures);
+  }
+
+  private static Decision consider(
+      Instant now,
+      GuardState state,
+      GuardSettings settings,
+      DeploymentState deployment,
+      Optional<Diagnosis> diagnosis,
+      Optional<Plan> plan,
+      Optional<Measures> measures) {
+    if (diagnosis.isEmpty() || plan.isEmpty() || plan.get() instanceof Plan.NoAction) {
+      return Decision.of(
+          Decision.Kind.NOTHING,
+          plan.map(Plan::summary).orElse("no diagnosis: the job could not be read"),
+          state);
+    }
+    if (plan.get() instanceof Plan.Advice advice) {
+      return new Decision(Decision.Kind.ADVICE, advice.summary(), List.of(), state, plan);
+    }
+    Plan.Change change = (Plan.Change) plan.get();
+    Optional<String> holdBack = holdBack(now, state, settings, deployment, change, measures);
+    if (holdBack.isPresent()) {
+      return new Decision(Decision.Kind.SKIPPED, holdBack.get(), List.of(), state, plan);
+    }
+    if (!settings.enforce()) {
+      return new Decision(
+          Decision.Kind.PLANNED, "dry run: would " + change.summary(), List.of(), state, plan);
+    }
+    String remedy = remedyOf(change);
+    GuardState.InFlight f =
+        new GuardState.InFlight(
+            "change-" + now.getEpochSecond(),
+            GuardState.Phase.APPLIED,
+            change.cause(),
+            remedy,
+            change.changes(),
+            now,
+            Optional.empty(),
+            measures.orElseThrow(),
+            Optional.empty(),
+            change.summary());
+    return new Decision(
+        Decision.Kind.APPLY, change.summary(), change.changes(), state.withInFlight(f), plan);
+  }
+
+  /** The first precondition that keeps a change from running now, if any. */
+  static Optional<String> holdBack(
+      Instant now,
+      GuardState state,
+      GuardSettings settings,
+      DeploymentState d,
+      Plan.Change change,
+      Optional<Measures> measures) {
+    if (!d.stableAndRunning()) {
+      return Optional.of(
+          "the deployment is "
+              + d.lifecycleState()
+              + " with the job "
+              + d.jobState()
+              + "; changes start only from RUNNING and STABLE");
+    }
+    Optional<GuardState.PastChange> last =
+        state.history().stream().max((a, b) -> a.endedAt().compareTo(b.endedAt()));
+    if (last.isPresent() && last.get().endedAt().plus(settings.cooldown()).isAfter(now)) {
+      return Optional.of(
+          "cooling down after the last change until "
+              + last.get().endedAt().plus(settings.cooldown()));
+    }
+    long today =
+        state.history().stream()
+            .filter(p -> p.appliedAt().isAfter(now.minus(Duration.ofDays(1))))
+            .count();
+    if (today >= settings.maxChangesPerDay()) {
+      return Optional.of(
+          "the daily budget of " + settings.maxChangesPerDay() + " changes is used up");
+    }
+    String mode = d.upgradeMode() == null ? "stateless" : d.upgradeMode().toLowerCase(Locale.ROOT);
+    if (mode.equals("stateless") && !settings.allowStateless()) {
+      return Optional.of(
+          "upgrade mode is stateless: a restart would lose the job's state (use"
+              + " savepoint or last-state, or allow stateless upgrades in the policy)");
+    }
+    LocalTime clock = LocalTime.ofInstant(now, ZoneOffset.UTC);
+    for (GuardSettings.Window w : settings.excludedWindows()) {
+      if (w.contains(clock)) {
+        return Optional.of("inside the excluded window " + w + " UTC");
+      }
+    }
+    boolean parallelism = change.changes().stream().anyMatch(Guard::isParallelism);
+    boolean memory = change.changes().stream().anyMatch(c -> !isParallelism(c));
+    if (parallelism && d.autoscalerEnabled()) {
+      return Optional.of(
+          "Flink's autoscaler (job.autoscaler.enabled) owns this deployment's"
+              + " parallelism: not changing it");
+    }
+    if (memory && d.autoscalerMemoryTuning()) {
+      return Optional.of(
+          "Flink's autoscaler memory tuning owns this deployment's memory: not" + " changing it");
+    }
+    String key = GuardState.barKey(change.cause(), remedyOf(change));
+    Optional<GuardState.Bar> bar = state.barFor(key, now);
+    if (bar.isPresent()) {
+      return Optional.of(
+          "this remedy was rolled back ("
+              + bar.get().reason()
+              + ") and is barred"
+              + " until "
+              + bar.get().until());
+    }
+    if (measures.isEmpty()) {
+      return Optional.of(
+          "the job's backpressure and throughput cannot be read, so a change could"
+              + " not be judged");
+    }
+    return Optional.empty();
+  }
+
+  private static Decision follow(
+      Instant now,
+      GuardState state,
+      GuardState.InFlight f,
+      GuardSettings settings,
+      DeploymentState d,
+      Optional<Measures> measures) {
+    if (f.phase() == GuardState.Phase.ROLLING_BACK) {
+      if (d.stableAndRunning()) {
+        return Decision.of(
+            Decision.Kind.ROLLED_BACK,
+            "rolled back: " + f.reason(),
+            state.ended(now, GuardState.Outcome.ROLLED_BACK, f.reason(), Optional.empty()));
+      }
+      return Decision.of(
+          Decision.Kind.WAITING,
+          "rolling back; the deployment is " + d.lifecycleState() + " with the job " + d.jobState(),
+          state);
+    }
+    List<String> foreign = foreignEdits(f, d);
+    if (!foreign.isEmpty()) {
+      String why =
+          "changed by someone else meanwhile, so nothing is rolled back: "
+              + String.join("; ", foreign);
+      return Decision.of(
+          Decision.Kind.CONFLICT,
+          why,
+          state.ended(now, GuardState.Outcome.ABANDONED, why, Optional.empty()));
+    }
+    Optional<String> broken = broken(f, d);
+    if (broken.isPresent()) {
+      return rollBack(now, state, f, settings, broken.get());
+    }
+    if (f.phase() == GuardState.Phase.APPLIED) {
+      if (d.stableAndRunning()) {
+        return Decision.of(
+            Decision.Kind.WAITING,
+            "running and stable again; verifying for "
+                + Durations.format(settings.verificationWindow()),
+            state.withInFlight(f.verifying(now)));
+      }
+      if (now.isAfter(f.appliedAt().plus(settings.stabilizationTimeout()))) {
+        return rollBack(
+            now,
+            state,
+            f,
+            settings,
+            "not RUNNING and STABLE within "
+                + Durations.format(settings.stabilizationTimeout())
+                + " ("
+                + d.lifecycleState()
+                + ", job "
+                + d.jobState()
+                + ")");
+      }
+      return Decision.of(
+          Decision.Kind.WAITING,
+          "restarting with the change (" + d.lifecycleState() + ", job " + d.jobState() + ")",
+          state);
+    }
+    // VERIFYING
+    if (!d.stableAndRunning()) {
+      return rollBack(
+          now,
+          state,
+          f,
+          settings,
+          "the job left RUNNING and STABLE while being"
+              + " verified ("
+              + d.lifecycleState()
+              + ", job "
+              + d.jobState()
+              + ")");
+    }
+    Instant end = f.stableSince().orElse(now).plus(settings.verificationWindow());
+    if (now.isBefore(end)) {
+      return Decision.of(Decision.Kind.WAITING, "verifying until " + end, state);
+    }
+    if (measures.isEmpty()) {
+      return Decision.of(
+          Decision.Kind.WAITING,
+          "verification window over, but the job's"
+              + " metrics cannot be read: judging when they can",
+          state);
+    }
+    Measures before = f.baseline();
+    Measures after = measures.get();
+    double wantedBp = before.worstBackPressure() * (1 - settings.minImprovement());
+    double minThroughput = before.throughput() * (1 - settings.maxThroughputDrop());
+    String numbers =
+        "worst backpressure "
+            + Numbers.format(before.worstBackPressure())
+            + " → "
+            + Numbers.format(after.worstBackPressure())
+            + " ms/s (needed ≤ "
+            + Numbers.format(wantedBp)
+            + "), throughput "
+            + Numbers.format(before.throughput())
+            + " → "
+            + Numbers.format(after.throughput())
+            + " records/s (needed ≥ "
+            + Numbers.format(minThroughput)
+            + ")";
+    boolean improved = after.worstBackPressure() <= wantedBp;
+    boolean kept = after.throughput() >= minThroughput;
+    if (improved && kept) {
+      return Decision.of(
+          Decision.Kind.VERIFIED,
+          "verified: " + numbers,
+          state.ended(now, GuardState.Outcome.VERIFIED, numbers, Optional.empty()));
+    }
+    return rollBack(
+        now,
+        state,
+        f,
+        settings,
+        (improved ? "throughput dropped: " : "backpressure" + " did not improve: ") + numbers);
+  }
+
+  private static Decision rollBack(
+      Instant now, GuardState state, GuardState.InFlight f, GuardSettings settings, String why) {
+    List<SettingChange> restore = new ArrayList<>();
+    for (SettingChange c : f.changes()) {
+      restore.add(
+          new SettingChange(c.setting(), c.key(), Optional.of(c.to()), c.from().orElse(null)));
+    }
+    GuardState.Bar bar =
+        new GuardState.Bar(
+            GuardState.barKey(f.cause(), f.remedy()), now.plus(settings.blacklistFor()), why);
+    return new Decision(
+        Decision.Kind.ROLL_BACK,
+        why,
+        restore,
+        state.withInFlight(f.rollingBack(now, why)).barring(bar),
+        Optional.empty());
+  }
+
+  /** Keys of the change whose current value is neither what we wrote nor what we replaced. */
+  private static List<String> foreignEdits(GuardState.InFlight f, DeploymentState d) {
+    List<String> out = new ArrayList<>();
+    for (SettingChange c : f.changes()) {
+      Optional<String> now = d.current(c);
+      if (!now.equals(Optional.of(c.to()))) {
+        out.add(c.key() + " is " + now.orElse("(unset)") + ", we set " + c.to());
+      }
+    }
+    return out;
+  }
+
+  /** A failure since the change that means it broke the job. */
+  private static Optional<String> broken(GuardState.InFlight f, DeploymentState d) {
+    if ("FAILED".equals(d.lifecycleState()) || d.jobState() == JobState.FAILED) {
+      return Optional.of(
+          "the job failed after the change ("
+              + d.lifecycleState()
+              + ", job "
+              + d.jobState()
+              + ")"
+              + firstFailure(f, d).map(x -> ": " + x).orElse(""));
+    }
+    List<JobFailure> since =
+        d.failures().stream()
+            .filter(x -> x.timestampMillis() >= f.appliedAt().toEpochMilli())
+            .toList();
+    for (JobFailure x : since) {
+      for (String fatal : FATAL_FAILURES) {
+        if (x.mentions(fatal)) {
+          return Optional.of("the job failed after the change: " + x.headline());
+        }
+      }
+    }
+    if (since.size() >= MAX_RESTARTS) {
+      return Optional.of(
+          "the job restarted "
+              + since.size()
+              + " times after the change: "
+              + since.get(0).headline());
+    }
+    return Optional.empty();
+  }
+
+  private static Optional<String> firstFailure(GuardState.InFlight f, DeploymentState d) {
+    return d.failures().stream()
+        .filter(x -> x.timestampMillis() >= f.appliedAt().toEpochMilli())
+        .findFirst()
+        .map(JobFailure::headline);
+  }
+
+  static boolean isParallelism(SettingChange c) {
+    return c.setting() == Setting.JOB_PARALLELISM || c.key().equals(ParallelismOverrides.KEY);
+  }
+
+  /**
+   * A name for the kind of change, stable across passes: part of the key a failure is barred by.
+   */
+  static String remedyOf(Plan.Change change) {
+    List<String> parts = new ArrayList<>();
+    if (change.changes().stream().anyMatch(Guard::isParallelism)) {
+      parts.add("scale:" + change.target().map(v -> v.id()).orElse("job"));
+    }
+    if (change.changes().stream()
+        .anyMatch(
+            c ->
+                c.key().startsWith("taskmanager.memory.")
+                    || c.setting() == Setting.TASK_MANAGER_MEMORY)) {
+      parts.add("network-memory");
+    }
+    if (change.changes().stream()
+        .anyMatch(c -> c.key().startsWith("taskmanager.network.memory."))) {
+      parts.add("buffers-per-channel");
+    }
+    return parts.stream().collect(Collectors.joining("+"));
+  }
+}

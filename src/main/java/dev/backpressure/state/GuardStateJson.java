@@ -1,0 +1,176 @@
+package dev.backpressure.state;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.backpressure.diagnosis.Cause;
+import dev.backpressure.remediation.GuardState;
+import dev.backpressure.remediation.Measures;
+import dev.backpressure.remediation.Setting;
+import dev.backpressure.remediation.SettingChange;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The guard state as a small, versioned JSON record, the form it is kept in on the cluster. Reading
+ * is strict: a record of another version or one that does not parse is refused with a reason, so
+ * that the caller reports it and leaves it alone instead of overwriting what it cannot understand.
+ */
+public final class GuardStateJson {
+
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+
+  private GuardStateJson() {}
+
+  /** Why a stored record cannot be used. */
+  public static final class Unreadable extends Exception {
+    public Unreadable(String message) {
+      super(message);
+    }
+  }
+
+  public static String write(GuardState state) {
+    ObjectNode root = JSON.createObjectNode();
+    root.put("version", GuardState.VERSION);
+    state
+        .inFlight()
+        .ifPresent(
+            f -> {
+              ObjectNode n = root.putObject("inFlight");
+              n.put("id", f.id());
+              n.put("phase", f.phase().name());
+              n.put("cause", f.cause().name());
+              n.put("remedy", f.remedy());
+              ArrayNode changes = n.putArray("changes");
+              for (SettingChange c : f.changes()) {
+                ObjectNode x = changes.addObject();
+                x.put("setting", c.setting().name());
+                x.put("key", c.key());
+                c.from().ifPresent(v -> x.put("from", v));
+                if (!c.removes()) {
+                  x.put("to", c.to());
+                }
+              }
+              n.put("appliedAt", f.appliedAt().toString());
+              f.stableSince().ifPresent(t -> n.put("stableSince", t.toString()));
+              n.putObject("baseline")
+                  .put("worstBackPressure", f.baseline().worstBackPressure())
+                  .put("throughput", f.baseline().throughput());
+              f.rollbackAt().ifPresent(t -> n.put("rollbackAt", t.toString()));
+              n.put("reason", f.reason());
+            });
+    ArrayNode history = root.putArray("history");
+    for (GuardState.PastChange p : state.history()) {
+      history
+          .addObject()
+          .put("id", p.id())
+          .put("cause", p.cause().name())
+          .put("remedy", p.remedy())
+          .put("appliedAt", p.appliedAt().toString())
+          .put("endedAt", p.endedAt().toString())
+          .put("outcome", p.outcome().name())
+          .put("reason", p.reason());
+    }
+    ArrayNode barred = root.putArray("barred");
+    for (GuardState.Bar b : state.barred()) {
+      barred
+          .addObject()
+          .put("key", b.key())
+          .put("until", b.until().toString())
+          .put("reason", b.reason());
+    }
+    try {
+      return JSON.writeValueAsString(root);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public static GuardState read(String text) throws Unreadable {
+    JsonNode root;
+    try {
+      root = JSON.readTree(text);
+    } catch (JsonProcessingException e) {
+      throw new Unreadable("the guard state is not JSON: " + e.getOriginalMessage());
+    }
+    if (root == null || !root.isObject()) {
+      throw new Unreadable("the guard state is not a JSON object");
+    }
+    int version = root.path("version").asInt(-1);
+    if (version != GuardState.VERSION) {
+      throw new Unreadable(
+          "the guard state has version "
+              + root.path("version")
+              + "; this operator reads version "
+              + GuardState.VERSION);
+    }
+    try {
+      Optional<GuardState.InFlight> inFlight = Optional.empty();
+      JsonNode f = root.path("inFlight");
+      if (f.isObject()) {
+        List<SettingChange> changes = new ArrayList<>();
+        for (JsonNode c : f.path("changes")) {
+          changes.add(
+              new SettingChange(
+                  Setting.valueOf(req(c, "setting")),
+                  req(c, "key"),
+                  opt(c, "from"),
+                  c.hasNonNull("to") ? c.get("to").asText() : null));
+        }
+        JsonNode b = f.path("baseline");
+        inFlight =
+            Optional.of(
+                new GuardState.InFlight(
+                    req(f, "id"),
+                    GuardState.Phase.valueOf(req(f, "phase")),
+                    Cause.valueOf(req(f, "cause")),
+                    req(f, "remedy"),
+                    changes,
+                    Instant.parse(req(f, "appliedAt")),
+                    opt(f, "stableSince").map(Instant::parse),
+                    new Measures(
+                        b.path("worstBackPressure").asDouble(), b.path("throughput").asDouble()),
+                    opt(f, "rollbackAt").map(Instant::parse),
+                    f.path("reason").asText("")));
+      }
+      List<GuardState.PastChange> history = new ArrayList<>();
+      for (JsonNode p : root.path("history")) {
+        history.add(
+            new GuardState.PastChange(
+                req(p, "id"),
+                Cause.valueOf(req(p, "cause")),
+                req(p, "remedy"),
+                Instant.parse(req(p, "appliedAt")),
+                Instant.parse(req(p, "endedAt")),
+                GuardState.Outcome.valueOf(req(p, "outcome")),
+                p.path("reason").asText("")));
+      }
+      List<GuardState.Bar> barred = new ArrayList<>();
+      for (JsonNode x : root.path("barred")) {
+        barred.add(
+            new GuardState.Bar(
+                req(x, "key"), Instant.parse(req(x, "until")), x.path("reason").asText("")));
+      }
+      return new GuardState(inFlight, history, barred);
+    } catch (IllegalArgumentException | java.time.format.DateTimeParseException e) {
+      throw new Unreadable("the guard state has an invalid field: " + e.getMessage());
+    }
+  }
+
+  private static String req(JsonNode n, String field) {
+    JsonNode v = n.get(field);
+    if (v == null || !v.isTextual()) {
+      throw new IllegalArgumentException("'" + field + "' is missing");
+    }
+    return v.asText();
+  }
+
+  private static Optional<String> opt(JsonNode n, String field) {
+    JsonNode v = n.get(field);
+    return v == null || v.isNull() ? Optional.empty() : Optional.of(v.asText());
+  }
+}

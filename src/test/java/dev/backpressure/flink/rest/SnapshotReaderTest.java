@@ -1,0 +1,204 @@
+package dev.backpressure.flink.rest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.backpressure.flink.JobSnapshot;
+import dev.backpressure.flink.JobState;
+import dev.backpressure.flink.Vertex;
+import dev.backpressure.flink.VertexMetric;
+import dev.backpressure.testing.TestingFlinkRestServer;
+import dev.backpressure.testing.TestingFlinkRestServer.Fault;
+import dev.backpressure.testing.TestingFlinkRestServer.Fixture;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The snapshot reader on answers recorded from a real Flink 1.20.3, and on broken ones. */
+class SnapshotReaderTest {
+
+  private static final Fixture COMPUTE = Fixture.load("/fixtures/flink-1.20.3/compute.json");
+
+  private TestingFlinkRestServer flink;
+  private ExecutorService pool;
+
+  @BeforeEach
+  void start() throws Exception {
+    flink = TestingFlinkRestServer.replaying(COMPUTE);
+    pool = Executors.newFixedThreadPool(4);
+  }
+
+  @AfterEach
+  void stop() {
+    flink.close();
+    pool.shutdownNow();
+  }
+
+  private SnapshotReader reader(Duration timeout) {
+    return new SnapshotReader(new FlinkRestClient(flink.url(), timeout), pool, Clock.systemUTC());
+  }
+
+  @Test
+  void readsTheGraphTheMetricsAndTheVersion() throws Exception {
+    JobSnapshot s = reader(Duration.ofSeconds(5)).read(COMPUTE.jobId(), Set.of());
+    assertThat(s.state()).isEqualTo(JobState.RUNNING);
+    assertThat(s.flinkVersion().raw()).isEqualTo("1.20.3");
+    assertThat(s.graph().vertices())
+        .extracting(Vertex::name)
+        .containsExactly("Source: Sequence Source", "heavy map -> discard: Writer");
+    assertThat(s.graph().edges())
+        .singleElement()
+        .satisfies(e -> assertThat(e.shipStrategy()).isEqualTo("REBALANCE"));
+    Vertex map = s.graph().vertices().get(1);
+    assertThat(s.metric(map.id(), VertexMetric.BUSY)).isPresent();
+    assertThat(s.metric(map.id(), VertexMetric.BUSY).get().max()).isBetween(0.0, 1000.0);
+    assertThat(s.taskManagerInfo()).hasSize(1);
+    assertThat(s.configuration()).containsKey("rest.flamegraph.enabled");
+  }
+
+  @Test
+  void takesAtMostVPlusSixRequestsOnceTheClusterIsKnown() throws Exception {
+    SnapshotReader reader = reader(Duration.ofSeconds(5));
+    JobSnapshot first = reader.read(COMPUTE.jobId(), Set.of());
+    JobSnapshot second = reader.read(COMPUTE.jobId(), Set.of());
+    int v = second.graph().vertices().size();
+    // The first read also lists the TaskManagers (cores, in-process or not): V + 7.
+    assertThat(first.requests()).isEqualTo(v + 7);
+    assertThat(second.requests()).isEqualTo(v + 6);
+  }
+
+  @Test
+  void nanAndMissingMetricsAreUnknownNotZero() throws Exception {
+    flink.rewrite(
+        "/jobs/" + COMPUTE.jobId() + "/vertices/",
+        body -> {
+          for (JsonNode m : body) {
+            if (m.path("id").asText().equals("busyTimeMsPerSecond")) {
+              ((ObjectNode) m).put("min", "NaN").put("avg", "NaN").put("max", "NaN");
+            }
+          }
+          ArrayNode kept = JsonNodeFactory.instance.arrayNode();
+          body.forEach(
+              m -> {
+                if (!m.path("id").asText().endsWith("inPoolUsage")) {
+                  kept.add(m);
+                }
+              });
+          return kept;
+        });
+    JobSnapshot s = reader(Duration.ofSeconds(5)).read(COMPUTE.jobId(), Set.of());
+    for (Vertex v : s.graph().vertices()) {
+      assertThat(s.metric(v.id(), VertexMetric.BUSY)).isEmpty();
+      assertThat(s.metric(v.id(), VertexMetric.IN_POOL_USAGE)).isEmpty();
+      assertThat(s.metric(v.id(), VertexMetric.BACK_PRESSURED)).isPresent();
+    }
+  }
+
+  @Test
+  void readsTheFlink2ExceptionShape() throws Exception {
+    // Flink 2.x has no root-exception, only exceptionHistory (flink-facts §4); adjusted from the
+    // recorded 1.20.3 answer.
+    flink.rewrite(
+        "/jobs/" + COMPUTE.jobId() + "/exceptions",
+        body -> {
+          ObjectNode root = JsonNodeFactory.instance.objectNode();
+          ObjectNode entry = root.putObject("exceptionHistory").putArray("entries").addObject();
+          entry.put("exceptionName", "java.io.IOException");
+          entry.put(
+              "stacktrace",
+              "java.io.IOException: Insufficient number of network buffers: required 9");
+          entry.put("timestamp", 1795597344627L);
+          entry.put("taskName", "heavy map -> discard: Writer (1/2)");
+          entry.putArray("concurrentExceptions");
+          ((ObjectNode) root.get("exceptionHistory")).put("truncated", false);
+          return root;
+        });
+    JobSnapshot s = reader(Duration.ofSeconds(5)).read(COMPUTE.jobId(), Set.of());
+    assertThat(s.exceptions())
+        .singleElement()
+        .satisfies(
+            f -> {
+              assertThat(f.mentions("Insufficient number of network buffers")).isTrue();
+              assertThat(f.taskName()).startsWith("heavy map");
+            });
+  }
+
+  @Test
+  void readsTheFlink1RootException() throws Exception {
+    flink.rewrite(
+        "/jobs/" + COMPUTE.jobId() + "/exceptions",
+        body -> {
+          ObjectNode root = JsonNodeFactory.instance.objectNode();
+          root.put("root-exception", "java.lang.RuntimeException: boom\n\tat x.y(Z.java:1)");
+          root.put("timestamp", 1795597344627L);
+          root.putArray("all-exceptions");
+          root.put("truncated", false);
+          root.putObject("exceptionHistory").putArray("entries");
+          return root;
+        });
+    JobSnapshot s = reader(Duration.ofSeconds(5)).read(COMPUTE.jobId(), Set.of());
+    assertThat(s.exceptions())
+        .singleElement()
+        .satisfies(f -> assertThat(f.headline()).isEqualTo("java.lang.RuntimeException: boom"));
+  }
+
+  @Test
+  void aRequestThatHangsIsATimeoutAndNoSnapshot() {
+    flink.fail("/jobmanager/config", new Fault.Hang());
+    assertThatThrownBy(() -> reader(Duration.ofMillis(500)).read(COMPUTE.jobId(), Set.of()))
+        .isInstanceOfSatisfying(
+            ScrapeException.class, e -> assertThat(e.failure()).isEqualTo(ScrapeFailure.TIMEOUT));
+  }
+
+  @Test
+  void oneFailingVertexRequestFailsTheWholeSnapshot() {
+    flink.fail(
+        "/jobs/" + COMPUTE.jobId() + "/vertices/",
+        new Fault.Status(500, "{\"errors\":[\"boom\"]}"));
+    assertThatThrownBy(() -> reader(Duration.ofSeconds(5)).read(COMPUTE.jobId(), Set.of()))
+        .isInstanceOfSatisfying(
+            ScrapeException.class,
+            e -> {
+              assertThat(e.failure()).isEqualTo(ScrapeFailure.HTTP_STATUS);
+              assertThat(e.httpStatus()).isEqualTo(500);
+            });
+  }
+
+  @Test
+  void aFinishedJobIsNotRunning() {
+    flink.rewrite(
+        "/jobs/" + COMPUTE.jobId(),
+        body ->
+            body.isObject() && body.has("vertices")
+                ? ((ObjectNode) body).put("state", "FINISHED")
+                : body);
+    assertThatThrownBy(() -> reader(Duration.ofSeconds(5)).read(COMPUTE.jobId(), Set.of()))
+        .isInstanceOfSatisfying(
+            ScrapeException.class,
+            e -> assertThat(e.failure()).isEqualTo(ScrapeFailure.JOB_NOT_RUNNING));
+  }
+
+  @Test
+  void metricsNotYetFetchedAreUnavailableNotZero() {
+    // What Flink answers before its metric fetcher has run: [] to every metrics request.
+    flink.fail("/jobs/" + COMPUTE.jobId() + "/vertices/", new Fault.Body("[]"));
+    assertThatThrownBy(() -> reader(Duration.ofSeconds(5)).read(COMPUTE.jobId(), Set.of()))
+        .isInstanceOfSatisfying(
+            ScrapeException.class,
+            e -> assertThat(e.failure()).isEqualTo(ScrapeFailure.METRICS_UNAVAILABLE));
+  }
+
+  @Test
+  void findsTheOnlyRunningJob() throws Exception {
+    assertThat(reader(Duration.ofSeconds(5)).resolveJob(null)).isEqualTo(COMPUTE.jobId());
+  }
+}

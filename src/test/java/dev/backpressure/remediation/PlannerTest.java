@@ -1,0 +1,321 @@
+package dev.backpressure.remediation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.backpressure.diagnosis.Cause;
+import dev.backpressure.diagnosis.Diagnosis;
+import dev.backpressure.diagnosis.Symptom;
+import dev.backpressure.flink.FlinkVersion;
+import dev.backpressure.flink.JobSnapshot;
+import dev.backpressure.flink.JobState;
+import dev.backpressure.flink.Vertex;
+import dev.backpressure.testing.TestingSnapshots;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** The planner, one case per rule, with the arithmetic it must do written out in comments. */
+class PlannerTest {
+
+  private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+
+  private static Diagnosis diagnosed(Cause cause, JobSnapshot s, String vertex) {
+    Optional<Vertex> v = s.graph().vertex(vertex);
+    return new Diagnosis(
+        T0,
+        "job-1",
+        "job",
+        s.state(),
+        new Symptom(true, true, 5, 5, Duration.ofSeconds(20), "source", 1000),
+        cause,
+        v,
+        0.85,
+        List.of(),
+        List.of());
+  }
+
+  private static DeploymentView deployment(String version, Map<String, String> config) {
+    Map<String, String> c = new HashMap<>(config);
+    return new DeploymentView(
+        FlinkVersion.parse(version),
+        2,
+        c,
+        c,
+        Optional.ofNullable(c.get(TaskManagerMemoryModel.PROCESS_SIZE)));
+  }
+
+  private static JobSnapshot computeJob(double sourceBackPressure, int mapParallelism) {
+    return TestingSnapshots.job()
+        .vertex("source", 2, m -> m.backPressured(sourceBackPressure).busy(100))
+        .vertex("map", mapParallelism, m -> m.backPressured(0).busy(900).recordsIn(6000))
+        .edge("source", "map")
+        .segments(4096, 4096)
+        .build();
+  }
+
+  @Test
+  void scalesFromMeasuredRatesWhenTheInputsCanTellHowFastTheyWouldGo() {
+    // busy 0.9, inputs wait 0.6 → they would send 1/(1-0.6) = 2.5× as much;
+    // p' = ceil(2 × 0.9 × 2.5 / 0.7) = ceil(6.43) = 7.
+    JobSnapshot s = computeJob(600, 2);
+    Plan p =
+        Planner.plan(
+            diagnosed(Cause.COMPUTE_BOTTLENECK, s, "map"),
+            s,
+            deployment("1.20.3", Map.of("taskmanager.memory.process.size", "4g")),
+            RemedyLimits.DEFAULTS);
+    assertThat(p)
+        .isInstanceOfSatisfying(
+            Plan.Change.class,
+            c -> {
+              assertThat(c.changes())
+                  .singleElement()
+                  .satisfies(
+                      sc -> {
+                        assertThat(sc.key()).isEqualTo("pipeline.jobvertex-parallelism-overrides");
+                        assertThat(sc.to()).isEqualTo("map:7");
+                      });
+              assertThat(c.arithmetic()).anyMatch(l -> l.contains("= 7"));
+            });
+  }
+
+  @Test
+  void takesTheLargestAllowedStepWhenInputsWaitAllTheTime() {
+    // Inputs wait 100%: their unthrottled rate is unknown; the step factor bounds it: 2 × 4 = 8.
+    JobSnapshot s = computeJob(1000, 2);
+    Plan p =
+        Planner.plan(
+            diagnosed(Cause.COMPUTE_BOTTLENECK, s, "map"),
+            s,
+            deployment("1.20.3", Map.of()),
+            RemedyLimits.DEFAULTS);
+    assertThat(((Plan.Change) p).changes().get(0).to()).isEqualTo("map:8");
+  }
+
+  @Test
+  void keepsOtherVerticesOverridesAndRespectsThePolicyMaximum() {
+    // Wanted 8, the policy allows 6.
+    JobSnapshot s = computeJob(1000, 2);
+    RemedyLimits limits =
+        new RemedyLimits(6, 4.0, 0.7, MemorySize.parse("1g"), false, false, false);
+    Plan p =
+        Planner.plan(
+            diagnosed(Cause.COMPUTE_BOTTLENECK, s, "map"),
+            s,
+            deployment("1.20.3", Map.of(ParallelismOverrides.KEY, "sink:3")),
+            limits);
+    SettingChange c = ((Plan.Change) p).changes().get(0);
+    assertThat(c.from()).contains("sink:3");
+    assertThat(c.to()).isEqualTo("sink:3,map:6");
+  }
+
+  @Test
+  void aVertexAtItsLimitGetsAdvice() {
+    JobSnapshot s = computeJob(1000, 6);
+    RemedyLimits limits =
+        new RemedyLimits(6, 4.0, 0.7, MemorySize.parse("1g"), false, false, false);
+    Plan p =
+        Planner.plan(
+            diagnosed(Cause.COMPUTE_BOTTLENECK, s, "map"),
+            s,
+            deployment("1.20.3", Map.of()),
+            limits);
+    assertThat(p).isInstanceOf(Plan.Advice.class);
+    assertThat(p.summary()).contains("limit");
+  }
+
+  @Test
+  void aScaleUpThatNeedsMoreBuffersRaisesNetworkMemoryFromUnusedManagedMemory() {
+    // 1 slot per TaskManager; source 2 → map 32 over a rebalance: source subtask output 32 + 1,
+    // map subtask input 2 × 2 + 8 = 12 → 45 buffers per slot, but the TaskManagers have 40.
+    // Wanted 45 × 1.25 = 57 buffers × 32k = 1.8m → 2m per TaskManager.
+    JobSnapshot s =
+        TestingSnapshots.job()
+            .vertex("source", 2, m -> m.backPressured(1000).busy(0))
+            .vertex("map", 8, m -> m.backPressured(0).busy(950).recordsIn(6000))
+            .edge("source", "map")
+            .segments(40, 40)
+            .build();
+    DeploymentView d =
+        deployment(
+            "1.20.3",
+            Map.of(
+                "taskmanager.memory.process.size",
+                "1728m",
+                "taskmanager.memory.network.min",
+                "1m",
+                "taskmanager.memory.network.max",
+                "1m"));
+    Plan p =
+        Planner.plan(diagnosed(Cause.COMPUTE_BOTTLENECK, s, "map"), s, d, RemedyLimits.DEFAULTS);
+    assertThat(p)
+        .isInstanceOfSatisfying(
+            Plan.Change.class,
+            c -> {
+              assertThat(c.changes())
+                  .extracting(SettingChange::key)
+                  .containsExactly(
+                      "pipeline.jobvertex-parallelism-overrides", "taskmanager.memory.network.min",
+                      "taskmanager.memory.network.max", "taskmanager.memory.managed.size");
+              assertThat(c.changes().get(1).to()).isEqualTo("2m");
+              assertThat(c.arithmetic()).anyMatch(l -> l.contains("managed memory"));
+            });
+  }
+
+  @Test
+  void networkMemoryThatCannotBeFoundIsAdviceNotAChange() {
+    // RocksDB keeps state in managed memory, the heap may give at most 25%, and growth is off.
+    JobSnapshot s = computeJob(1000, 2);
+    Diagnosis d =
+        diagnosed(
+            Cause.TOO_FEW_NETWORK_BUFFERS,
+            TestingSnapshots.job()
+                .vertex("source", 2, m -> m.backPressured(1000).busy(0))
+                .vertex("map", 2, m -> m.backPressured(0).busy(10))
+                .edge("source", "map")
+                .segments(0, 4096)
+                .build(),
+            "map");
+    JobSnapshot starved =
+        TestingSnapshots.job()
+            .vertex("source", 2, m -> m.backPressured(1000).busy(0))
+            .vertex("map", 2, m -> m.backPressured(0).busy(10))
+            .edge("source", "map")
+            .segments(0, 4096)
+            .build();
+    DeploymentView rocks =
+        deployment(
+            "1.20.3",
+            Map.of("taskmanager.memory.process.size", "1728m", "state.backend.type", "rocksdb"));
+    Plan p = Planner.plan(d, starved, rocks, RemedyLimits.DEFAULTS);
+    // 4096 buffers doubled = 8192 × 32k = 256m; +128m cannot come from managed (RocksDB) nor
+    // from a 383m heap (25% = 96m).
+    assertThat(p).isInstanceOf(Plan.Advice.class);
+    assertThat(((Plan.Advice) p).actions()).anyMatch(a -> a.contains("RocksDB"));
+    assertThat(s).isNotNull();
+  }
+
+  @Test
+  void theStartupErrorSizesNetworkMemoryFromFlinksOwnNumbers() {
+    // "required 9, but only 5 available … 32 of 32768 bytes": the pools hold 32 - 5 = 27 and this
+    // one needs 9 → 36, with 50% headroom 54 buffers × 32k = 1.7m → 2m.
+    JobSnapshot failing =
+        TestingSnapshots.job()
+            .vertex("source", 8, m -> {})
+            .vertex("map", 8, m -> {})
+            .edge("source", "map")
+            .state(JobState.RESTARTING)
+            .exception(
+                "java.io.IOException: Insufficient number of network buffers: required 9, but only 5"
+                    + " available. The total number of network buffers is currently set to 32 of 32768 bytes"
+                    + " each.",
+                T0,
+                "map (1/8)")
+            .build();
+    Diagnosis d =
+        new Diagnosis(
+            T0,
+            "job-1",
+            "job",
+            JobState.RESTARTING,
+            new Symptom(true, false, 1, 1, Duration.ZERO, "", 0),
+            Cause.TOO_FEW_NETWORK_BUFFERS,
+            failing.graph().vertex("map"),
+            0.95,
+            List.of(),
+            List.of());
+    DeploymentView tiny =
+        deployment(
+            "1.20.3",
+            Map.of(
+                "taskmanager.memory.process.size",
+                "1728m",
+                "taskmanager.memory.network.min",
+                "1m",
+                "taskmanager.memory.network.max",
+                "1m"));
+    Plan p = Planner.plan(d, failing, tiny, RemedyLimits.DEFAULTS);
+    assertThat(p)
+        .isInstanceOfSatisfying(
+            Plan.Change.class,
+            c -> {
+              assertThat(c.changes())
+                  .anySatisfy(
+                      sc -> {
+                        assertThat(sc.key()).isEqualTo("taskmanager.memory.network.max");
+                        assertThat(sc.from()).contains("1m");
+                        assertThat(sc.to()).isEqualTo("2m");
+                      });
+              assertThat(c.arithmetic())
+                  .anyMatch(l -> l.contains("at least 36 needed, 54 with 50% headroom"));
+            });
+  }
+
+  @Test
+  void perChannelKeysAreRestoredOnFlink1AndReplacedByNetworkMemoryOnFlink2() {
+    JobSnapshot s =
+        TestingSnapshots.job()
+            .vertex("source", 4, m -> m.backPressured(1000).busy(0))
+            .vertex("receive", 4, m -> m.backPressured(0).busy(5))
+            .edge("source", "receive")
+            .segments(4000, 4096)
+            .build();
+    Map<String, String> config =
+        Map.of(
+            "taskmanager.memory.process.size",
+            "1728m",
+            "taskmanager.network.memory.buffers-per-channel",
+            "0",
+            "taskmanager.network.memory.floating-buffers-per-gate",
+            "1");
+    Plan one =
+        Planner.plan(
+            diagnosed(Cause.BUFFERS_PER_CHANNEL, s, "receive"),
+            s,
+            deployment("1.20.3", config),
+            RemedyLimits.DEFAULTS);
+    assertThat(((Plan.Change) one).changes())
+        .extracting(SettingChange::key, SettingChange::to)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple(
+                "taskmanager.network.memory.buffers-per-channel", "2"),
+            org.assertj.core.groups.Tuple.tuple(
+                "taskmanager.network.memory.floating-buffers-per-gate", "8"));
+    Plan two =
+        Planner.plan(
+            diagnosed(Cause.BUFFERS_PER_CHANNEL, s, "receive"),
+            s,
+            deployment("2.1.0", config),
+            RemedyLimits.DEFAULTS);
+    assertThat(two)
+        .isInstanceOfSatisfying(
+            Plan.Change.class,
+            c ->
+                assertThat(c.changes())
+                    .noneMatch(sc -> sc.key().startsWith("taskmanager.network.memory.")));
+  }
+
+  @Test
+  void skewAndSerializationGetAdviceOnly() {
+    JobSnapshot s = computeJob(1000, 2);
+    assertThat(
+            Planner.plan(
+                diagnosed(Cause.DATA_SKEW, s, "map"),
+                s,
+                deployment("1.20.3", Map.of()),
+                RemedyLimits.DEFAULTS))
+        .isInstanceOf(Plan.Advice.class);
+    Plan ser =
+        Planner.plan(
+            diagnosed(Cause.SERIALIZATION, s, "map"),
+            s,
+            deployment("1.20.3", Map.of()),
+            RemedyLimits.DEFAULTS);
+    assertThat(ser).isInstanceOf(Plan.Advice.class);
+    assertThat(((Plan.Advice) ser).actions()).anyMatch(a -> a.contains("POJO"));
+  }
+}

@@ -1,0 +1,77 @@
+package dev.backpressure.state;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.backpressure.diagnosis.Cause;
+import dev.backpressure.remediation.GuardState;
+import dev.backpressure.remediation.Measures;
+import dev.backpressure.remediation.Setting;
+import dev.backpressure.remediation.SettingChange;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** The guard state survives the trip through JSON exactly, and foreign records are refused. */
+class GuardStateJsonTest {
+
+  private static final Instant T = Instant.parse("2026-03-02T10:00:00Z");
+
+  @Test
+  void roundTripsEveryField() throws Exception {
+    GuardState state =
+        new GuardState(
+            Optional.of(
+                new GuardState.InFlight(
+                    "change-1",
+                    GuardState.Phase.ROLLING_BACK,
+                    Cause.COMPUTE_BOTTLENECK,
+                    "scale:a1b2",
+                    List.of(
+                        new SettingChange(
+                            Setting.FLINK_CONFIGURATION,
+                            "pipeline.jobvertex-parallelism-overrides",
+                            Optional.empty(),
+                            "a1b2:8"),
+                        new SettingChange(
+                            Setting.FLINK_CONFIGURATION,
+                            "taskmanager.memory.network.max",
+                            Optional.of("1m"),
+                            null)),
+                    T,
+                    Optional.of(T.plusSeconds(60)),
+                    new Measures(1000, 6000.5),
+                    Optional.of(T.plusSeconds(600)),
+                    "did not improve")),
+            List.of(
+                new GuardState.PastChange(
+                    "change-0",
+                    Cause.TOO_FEW_NETWORK_BUFFERS,
+                    "network-memory",
+                    T.minusSeconds(7200),
+                    T.minusSeconds(6000),
+                    GuardState.Outcome.VERIFIED,
+                    "ok")),
+            List.of(
+                new GuardState.Bar(
+                    "COMPUTE_BOTTLENECK/scale:a1b2", T.plusSeconds(3600), "did not improve")));
+    String json = GuardStateJson.write(state);
+    assertThat(json.length()).isLessThan(1024);
+    assertThat(GuardStateJson.read(json)).isEqualTo(state);
+  }
+
+  @Test
+  void refusesAnotherVersionAndGarbageWithAReason() {
+    assertThatThrownBy(() -> GuardStateJson.read("{\"version\":2}"))
+        .isInstanceOf(GuardStateJson.Unreadable.class)
+        .hasMessageContaining("version 2");
+    assertThatThrownBy(() -> GuardStateJson.read("not json"))
+        .isInstanceOf(GuardStateJson.Unreadable.class)
+        .hasMessageContaining("not JSON");
+    assertThatThrownBy(
+            () -> GuardStateJson.read("{\"version\":1,\"inFlight\":{\"phase\":\"SOMETHING\"}}"))
+        .isInstanceOf(GuardStateJson.Unreadable.class)
+        .hasMessageContaining("invalid field");
+  }
+}

@@ -1,0 +1,199 @@
+package dev.backpressure.testing;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.flink.api.common.functions.FlatMapFunction;
+import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.IterativeStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+import org.apache.flink.util.Collector;
+
+/**
+ * Real Flink jobs, one per situation the classifier must tell apart. Each names the operator where
+ * backpressure starts, so that tests can assert on the vertex as well as on the cause.
+ */
+public final class ScenarioJobs {
+
+  private ScenarioJobs() {}
+
+  /** A throttled source feeding cheap work: no backpressure anywhere. */
+  public static StreamExecutionEnvironment healthy(StreamExecutionEnvironment env) {
+    env.setParallelism(2);
+    env.fromSequence(0, Long.MAX_VALUE)
+        .map(new Throttle(2))
+        .name("throttle")
+        .rebalance()
+        .map(x -> x + 1)
+        .name("cheap work")
+        .sinkTo(new DiscardingSink<>())
+        .name("discard");
+    return env;
+  }
+
+  /** A map that burns CPU on every record, behind a rebalance from an unthrottled source. */
+  public static StreamExecutionEnvironment cpuHeavyMap(
+      StreamExecutionEnvironment env, int parallelism) {
+    env.setParallelism(parallelism);
+    env.fromSequence(0, Long.MAX_VALUE)
+        .rebalance()
+        .map(new Burn(20_000))
+        .name("heavy map")
+        .sinkTo(new DiscardingSink<>())
+        .name("discard");
+    return env;
+  }
+
+  /** A keyBy where nine records in ten carry the same key, into CPU-heavy keyed work. */
+  public static StreamExecutionEnvironment hotKey(StreamExecutionEnvironment env) {
+    env.setParallelism(4);
+    env.fromSequence(0, Long.MAX_VALUE)
+        .map(x -> x % 10 == 0 ? x : 0L)
+        .name("assign key")
+        .keyBy(x -> x)
+        .map(new Burn(20_000))
+        .name("keyed work")
+        .sinkTo(new DiscardingSink<>())
+        .name("discard");
+    return env;
+  }
+
+  /** A sink that waits on every record, as a synchronous call to an external system would. */
+  public static StreamExecutionEnvironment blockingSink(StreamExecutionEnvironment env) {
+    env.setParallelism(2);
+    env.fromSequence(0, Long.MAX_VALUE)
+        .rebalance()
+        .map(new Sleep())
+        .name("blocking call")
+        .sinkTo(new DiscardingSink<>())
+        .name("discard");
+    return env;
+  }
+
+  /** Records of a type Flink cannot analyse go through Kryo on every exchange. */
+  public static StreamExecutionEnvironment kryoRecords(StreamExecutionEnvironment env) {
+    env.setParallelism(2);
+    env.fromSequence(0, Long.MAX_VALUE)
+        .map(Opaque::new)
+        .returns(Opaque.class)
+        .name("make opaque")
+        .rebalance()
+        .map(Opaque::size)
+        .name("read opaque")
+        .sinkTo(new DiscardingSink<>())
+        .name("discard");
+    return env;
+  }
+
+  /** An iteration whose body sends back more than it receives, until the feedback loop jams. */
+  public static StreamExecutionEnvironment amplifyingIteration(StreamExecutionEnvironment env) {
+    env.setParallelism(2);
+    IterativeStream<Long> loop = env.fromSequence(0, Long.MAX_VALUE).iterate();
+    DataStream<Long> body = loop.flatMap(new Twice()).name("loop body");
+    loop.closeWith(body);
+    body.filter(x -> false).name("drop").sinkTo(new DiscardingSink<>()).name("discard");
+    return env;
+  }
+
+  /** A wide shuffle (rebalance then keyBy) at the given parallelism. */
+  public static StreamExecutionEnvironment wideShuffle(
+      StreamExecutionEnvironment env, int parallelism) {
+    env.setParallelism(parallelism);
+    env.fromSequence(0, Long.MAX_VALUE)
+        .rebalance()
+        .map(x -> x * 3)
+        .name("spread")
+        .keyBy(x -> x % 1024)
+        .map(x -> x + 1)
+        .name("keyed sum")
+        .sinkTo(new DiscardingSink<>())
+        .name("discard");
+    return env;
+  }
+
+  /** A plain rebalance into cheap work, where the exchange itself limits throughput. */
+  public static StreamExecutionEnvironment rebalanceOnly(
+      StreamExecutionEnvironment env, int parallelism) {
+    env.setParallelism(parallelism);
+    env.fromSequence(0, Long.MAX_VALUE)
+        .rebalance()
+        .map(x -> x + 1)
+        .name("receive")
+        .sinkTo(new DiscardingSink<>())
+        .name("discard");
+    return env;
+  }
+
+  /** Sleeps one millisecond every {@code every} records: a few thousand records per second. */
+  static final class Throttle implements MapFunction<Long, Long> {
+    private final int every;
+    private long n;
+
+    Throttle(int every) {
+      this.every = every;
+    }
+
+    @Override
+    public Long map(Long x) throws Exception {
+      if (++n % every == 0) {
+        Thread.sleep(1);
+      }
+      return x;
+    }
+  }
+
+  /** Spends CPU, not time waiting: a fixed number of multiply-adds per record. */
+  static final class Burn implements MapFunction<Long, Long> {
+    private final int rounds;
+
+    Burn(int rounds) {
+      this.rounds = rounds;
+    }
+
+    @Override
+    public Long map(Long x) {
+      long a = x;
+      for (int i = 0; i < rounds; i++) {
+        a = a * 31 + i;
+      }
+      return a;
+    }
+  }
+
+  /** Waits a millisecond per record without using the CPU. */
+  static final class Sleep implements MapFunction<Long, Long> {
+    @Override
+    public Long map(Long x) throws Exception {
+      Thread.sleep(1);
+      return x;
+    }
+  }
+
+  static final class Twice implements FlatMapFunction<Long, Long> {
+    @Override
+    public void flatMap(Long x, Collector<Long> out) {
+      out.collect(x);
+      out.collect(x + 1);
+    }
+  }
+
+  /**
+   * No public no-argument constructor and a final field: Flink treats it as a generic type and
+   * hands it to Kryo, which walks its list of strings on every exchange.
+   */
+  public static final class Opaque {
+    private final List<String> words;
+
+    public Opaque(long seed) {
+      words = new ArrayList<>();
+      for (int i = 0; i < 64; i++) {
+        words.add("w" + (seed + i));
+      }
+    }
+
+    public int size() {
+      return words.size();
+    }
+  }
+}
