@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
     version = "flink-backpressure-operator 0.1.0",
     description =
         "Finds the cause of backpressure in Apache Flink jobs and fixes what a configuration change can fix.",
-    subcommands = {DiagnoseCommand.class})
+    subcommands = {DiagnoseCommand.class, OperatorCommand.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {

@@ -1,0 +1,117 @@
+package dev.backpressure.cli;
+
+import dev.backpressure.diagnosis.Durations;
+import dev.backpressure.operator.HealthServer;
+import dev.backpressure.operator.OperatorRuntime;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Clock;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.core.config.Configurator;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code operator}: runs the operator against the cluster of the current kubeconfig or service
+ * account. Every option can also come from the environment, as the Helm chart sets it.
+ */
+@Command(
+    name = "operator",
+    mixinStandardHelpOptions = true,
+    description =
+        "Runs the operator: watches RemediationPolicies and the FlinkDeployments they select.")
+final class OperatorCommand implements Callable<Integer> {
+
+  @Option(
+      names = "--namespaces",
+      split = ",",
+      defaultValue = "${env:WATCH_NAMESPACES:-}",
+      description = "namespaces to watch, comma-separated; empty for all (env WATCH_NAMESPACES)")
+  List<String> namespaces;
+
+  @Option(
+      names = "--leader-election-namespace",
+      defaultValue = "${env:LEADER_ELECTION_NAMESPACE:-}",
+      description =
+          "namespace of the leader-election Lease; empty to run without (env LEADER_ELECTION_NAMESPACE)")
+  String leaseNamespace;
+
+  @Option(
+      names = "--port",
+      defaultValue = "${env:HTTP_PORT:-8080}",
+      description = "port of /metrics, /healthz and /readyz (env HTTP_PORT, default 8080)")
+  int port;
+
+  @Option(
+      names = "--log-level",
+      defaultValue = "${env:LOG_LEVEL:-INFO}",
+      description = "log level (env LOG_LEVEL, default INFO)")
+  String logLevel;
+
+  @Option(
+      names = "--scrape-threads",
+      defaultValue = "${env:SCRAPE_THREADS:-8}",
+      description = "deployments scraped at once (env SCRAPE_THREADS, default 8)")
+  int scrapeThreads;
+
+  @Option(
+      names = "--request-timeout",
+      defaultValue = "${env:REQUEST_TIMEOUT:-10s}",
+      description = "timeout of each Flink REST request (env REQUEST_TIMEOUT, default 10s)")
+  String requestTimeout;
+
+  @Override
+  public Integer call() throws Exception {
+    Configurator.setRootLevel(Level.toLevel(logLevel, Level.INFO));
+    Set<String> watched = new LinkedHashSet<>();
+    if (namespaces != null) {
+      namespaces.stream().map(String::trim).filter(s -> !s.isEmpty()).forEach(watched::add);
+    }
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    KubernetesClient client = new KubernetesClientBuilder().build();
+    OperatorRuntime runtime =
+        new OperatorRuntime(
+            client,
+            watched,
+            Optional.ofNullable(leaseNamespace).filter(s -> !s.isBlank()),
+            true,
+            registry,
+            Clock.systemUTC(),
+            scrapeThreads,
+            Durations.parse(requestTimeout, "--request-timeout"));
+    OperatorRuntime.Running running = runtime.start();
+    HealthServer http =
+        new HealthServer(
+            port,
+            registry,
+            () ->
+                running.operator().getRuntimeInfo().isStarted()
+                    && running.operator().getRuntimeInfo().allEventSourcesAreHealthy());
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  http.close();
+                  running.close();
+                  client.close();
+                  stopped.countDown();
+                },
+                "shutdown"));
+    System.err.println(
+        "operator started; watching "
+            + (watched.isEmpty() ? "all namespaces" : String.join(", ", watched))
+            + "; metrics and health on :"
+            + http.port());
+    stopped.await();
+    return 0;
+  }
+}

@@ -1,0 +1,534 @@
+package dev.backpressure.operator;
+
+import dev.backpressure.api.DeploymentReport;
+import dev.backpressure.api.RemediationPolicy;
+import dev.backpressure.api.RemediationPolicyStatus;
+import dev.backpressure.diagnosis.Cause;
+import dev.backpressure.diagnosis.Diagnosis;
+import dev.backpressure.diagnosis.Evidence;
+import dev.backpressure.flink.JobFailure;
+import dev.backpressure.flink.JobSnapshot;
+import dev.backpressure.remediation.Decision;
+import dev.backpressure.remediation.DeploymentState;
+import dev.backpressure.remediation.Guard;
+import dev.backpressure.remediation.GuardState;
+import dev.backpressure.remediation.Measures;
+import dev.backpressure.remediation.Plan;
+import dev.backpressure.remediation.Planner;
+import dev.backpressure.remediation.SettingChange;
+import dev.backpressure.state.GuardStateJson;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.javaoperatorsdk.operator.processing.event.source.polling.PerResourcePollingConfigurationBuilder;
+import io.javaoperatorsdk.operator.processing.event.source.polling.PerResourcePollingEventSource;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.stream.Collectors;
+import org.apache.flink.kubernetes.operator.api.FlinkDeployment;
+
+/**
+ * Reconciles a RemediationPolicy: for each FlinkDeployment it governs, observe (the scrape the
+ * polling source delivered) → diagnose (done with the scrape) → plan → guard → act → report.
+ */
+@ControllerConfiguration(name = "remediationpolicy")
+public final class BackpressureReconciler implements Reconciler<RemediationPolicy> {
+
+  private final Clock clock;
+  private final ExecutorService scrapes;
+  private final ExecutorService requests;
+  private final OperatorMetrics metrics;
+  private final Duration requestTimeout;
+  private volatile InformerEventSource<FlinkDeployment, RemediationPolicy> deployments;
+  private volatile EventRecorder events;
+
+  public BackpressureReconciler(
+      Clock clock,
+      ExecutorService scrapes,
+      ExecutorService requests,
+      OperatorMetrics metrics,
+      Duration requestTimeout) {
+    this.clock = clock;
+    this.scrapes = scrapes;
+    this.requests = requests;
+    this.metrics = metrics;
+    this.requestTimeout = requestTimeout;
+  }
+
+  @Override
+  public List<EventSource<?, RemediationPolicy>> prepareEventSources(
+      EventSourceContext<RemediationPolicy> context) {
+    events = new EventRecorder(context.getClient(), clock);
+    // No owner reference links a deployment to its policies: the label selectors do, both ways.
+    InformerEventSourceConfiguration<FlinkDeployment> config =
+        InformerEventSourceConfiguration.from(FlinkDeployment.class, RemediationPolicy.class)
+            .withNamespacesInheritedFromController()
+            .withSecondaryToPrimaryMapper(
+                fd ->
+                    context
+                        .getPrimaryCache()
+                        .list(
+                            fd.getMetadata().getNamespace(),
+                            p ->
+                                p.getSpec() != null
+                                    && FlinkDeployments.selects(
+                                        p.getSpec().selector, fd.getMetadata().getLabels()))
+                        .map(ResourceID::fromResource)
+                        .collect(Collectors.toSet()))
+            .withPrimaryToSecondaryMapper(
+                (RemediationPolicy p) ->
+                    governed(p).stream().map(ResourceID::fromResource).collect(Collectors.toSet()))
+            .build();
+    deployments = new InformerEventSource<>(config, context);
+    FlinkScraper scraper =
+        new FlinkScraper(this::governed, scrapes, requests, clock, metrics, requestTimeout);
+    PerResourcePollingEventSource<ScrapeResult, RemediationPolicy, String> polling =
+        new PerResourcePollingEventSource<>(
+            ScrapeResult.class,
+            context,
+            new PerResourcePollingConfigurationBuilder<ScrapeResult, RemediationPolicy, String>(
+                    scraper, Duration.ofSeconds(30))
+                .withResourceIDMapper(ScrapeResult::deployment)
+                .withName("flink-rest")
+                .build());
+    return List.of(deployments, polling);
+  }
+
+  /** The deployments a policy selects, from the informer's cache. */
+  List<FlinkDeployment> governed(RemediationPolicy p) {
+    InformerEventSource<FlinkDeployment, RemediationPolicy> source = deployments;
+    if (source == null || p.getSpec() == null) {
+      return List.of();
+    }
+    return source
+        .list(
+            p.getMetadata().getNamespace(),
+            fd -> FlinkDeployments.selects(p.getSpec().selector, fd.getMetadata().getLabels()))
+        .toList();
+  }
+
+  @Override
+  public UpdateControl<RemediationPolicy> reconcile(
+      RemediationPolicy policy, Context<RemediationPolicy> context) {
+    Instant now = clock.instant();
+    long generation = Objects.requireNonNullElse(policy.getMetadata().getGeneration(), 0L);
+    RemediationPolicyStatus old =
+        policy.getStatus() == null ? new RemediationPolicyStatus() : policy.getStatus();
+    RemediationPolicyStatus status = new RemediationPolicyStatus();
+    status.observedGeneration = generation;
+    List<Condition> conditions = new ArrayList<>();
+
+    PolicySettings.Parsed parsed = PolicySettings.parse(policy.getSpec());
+    if (parsed.settings().isEmpty()) {
+      String message =
+          "the policy is not valid, nothing is watched: " + String.join("; ", parsed.problems());
+      events.record(policy, EventReason.PolicyInvalid, message);
+      conditions.add(
+          Conditions.of(Conditions.READY, false, Conditions.INVALID_SPEC, message, generation));
+      return finish(policy, old, status, conditions, now, Duration.ofMinutes(5));
+    }
+    PolicySettings settings = parsed.settings().get();
+    List<FlinkDeployment> governed = governed(policy);
+    Map<String, ScrapeResult> scraped = new HashMap<>();
+    context.getSecondaryResources(ScrapeResult.class).forEach(r -> scraped.put(r.deployment(), r));
+
+    List<String> overlapping = new ArrayList<>();
+    List<String> unreadable = new ArrayList<>();
+    int backpressured = 0;
+    int remediating = 0;
+    for (FlinkDeployment fd : governed) {
+      String key = fd.getMetadata().getNamespace() + "/" + fd.getMetadata().getName();
+      DeploymentReport report = new DeploymentReport();
+      report.name = fd.getMetadata().getName();
+      status.deployments.add(report);
+      List<String> others = otherPolicies(policy, fd, context);
+      if (!others.isEmpty()) {
+        overlapping.add(fd.getMetadata().getName());
+        report.phase = "Conflict";
+        report.message =
+            "also selected by "
+                + String.join(", ", others)
+                + ": no action until one policy selects it";
+        events.record(fd, EventReason.PolicyOverlap, report.message);
+        continue;
+      }
+      ScrapeResult result = scraped.get(key);
+      Optional<DeploymentReport.Diagnosis> diag = Optional.empty();
+      if (result != null && result.failure().isPresent()) {
+        unreadable.add(fd.getMetadata().getName());
+        events.record(
+            fd,
+            EventReason.ScrapeFailed,
+            "cannot read Flink, no action: " + result.failure().get());
+      }
+      if (result != null && result.diagnosis().isPresent()) {
+        diag = Optional.of(report(result.diagnosis().get()));
+      }
+      Outcome outcome =
+          remediate(context.getClient(), policy, fd, settings, Optional.ofNullable(result), now);
+      report.phase = outcome.phase();
+      report.message = outcome.message();
+      report.lastDiagnosis = diag.orElse(previousDiagnosis(old, report.name));
+      report.lastChange = outcome.change().orElse(previousChange(old, report.name));
+      report.guardState = outcome.guardState();
+      if (result != null && result.diagnosis().map(d -> d.symptom().sustained()).orElse(false)) {
+        backpressured++;
+      }
+      if (outcome.inFlight()) {
+        remediating++;
+      }
+    }
+    status.deploymentsGoverned = governed.size();
+    status.backpressured = backpressured;
+    status.remediating = remediating;
+
+    conditions.add(
+        overlapping.isEmpty()
+            ? Conditions.of(
+                Conditions.READY,
+                true,
+                governed.isEmpty() ? Conditions.NO_DEPLOYMENTS : Conditions.WATCHING,
+                governed.isEmpty()
+                    ? "no FlinkDeployment matches the selector"
+                    : "watching "
+                        + governed.size()
+                        + " FlinkDeployment(s) every "
+                        + policy.getSpec().scrapeInterval
+                        + (settings.enforce() ? ", enforcing" : ", dry run"),
+                generation)
+            : Conditions.of(
+                Conditions.READY,
+                false,
+                Conditions.OVERLAPPING_POLICIES,
+                "selected by other policies too, left alone: " + String.join(", ", overlapping),
+                generation));
+    conditions.add(
+        Conditions.of(
+            Conditions.BACKPRESSURED,
+            backpressured > 0,
+            backpressured > 0 ? Conditions.SUSTAINED_BACKPRESSURE : Conditions.NO_BACKPRESSURE,
+            backpressured + " of " + governed.size() + " deployment(s) backpressured",
+            generation));
+    conditions.add(
+        Conditions.of(
+            Conditions.REMEDIATING,
+            remediating > 0,
+            remediating > 0 ? Conditions.CHANGE_IN_FLIGHT : Conditions.NO_CHANGE_IN_FLIGHT,
+            remediating + " change(s) in flight",
+            generation));
+    conditions.add(
+        Conditions.of(
+            Conditions.DEGRADED,
+            !unreadable.isEmpty(),
+            unreadable.isEmpty() ? Conditions.ALL_READABLE : Conditions.FLINK_UNREADABLE,
+            unreadable.isEmpty()
+                ? "every governed job could be read"
+                : "Flink REST could not be read (no action taken) for: "
+                    + String.join(", ", unreadable),
+            generation));
+    return finish(policy, old, status, conditions, now, settings.scrapeInterval());
+  }
+
+  /** What happened to one deployment in this pass. */
+  private record Outcome(
+      String phase,
+      String message,
+      Optional<DeploymentReport.Change> change,
+      String guardState,
+      boolean inFlight) {}
+
+  private Outcome remediate(
+      KubernetesClient client,
+      RemediationPolicy policy,
+      FlinkDeployment fd,
+      PolicySettings settings,
+      Optional<ScrapeResult> result,
+      Instant now) {
+    Optional<String> stored = FlinkDeployments.guardAnnotation(fd);
+    GuardState state = GuardState.initial();
+    if (stored.isPresent()) {
+      try {
+        state = GuardStateJson.read(stored.get());
+      } catch (GuardStateJson.Unreadable e) {
+        String message =
+            "annotation "
+                + FlinkDeployments.GUARD_ANNOTATION
+                + " left as it is, no action: "
+                + e.getMessage();
+        events.record(fd, EventReason.GuardStateUnreadable, message);
+        return new Outcome("Held", message, Optional.empty(), stored.get(), false);
+      }
+    }
+    Optional<Diagnosis> diagnosis = result.flatMap(ScrapeResult::diagnosis);
+    Optional<JobSnapshot> latest = result.flatMap(ScrapeResult::latest);
+    List<JobFailure> failures = latest.map(JobSnapshot::exceptions).orElse(List.of());
+    DeploymentState deploymentState = FlinkDeployments.state(fd, failures);
+    Optional<Plan> plan =
+        diagnosis.flatMap(
+            d ->
+                latest.map(
+                    s ->
+                        RemedyFilter.allowed(
+                            Planner.plan(d, s, FlinkDeployments.view(fd, s), settings.limits()),
+                            settings.remedies())));
+    Optional<Measures> measures = latest.flatMap(Measures::of);
+    Decision decision =
+        Guard.decide(now, state, settings.guard(), deploymentState, diagnosis, plan, measures);
+    metrics.decided(decision.kind());
+    String nextJson = GuardStateJson.write(decision.next());
+    boolean stateChanged =
+        !decision.next().equals(state)
+            && !(stored.isEmpty() && decision.next().equals(GuardState.initial()));
+    if (!decision.patch().isEmpty() || stateChanged) {
+      try {
+        patch(client, fd, decision.patch(), nextJson);
+      } catch (KubernetesClientException e) {
+        String why =
+            "the FlinkDeployment changed while deciding (HTTP "
+                + e.getCode()
+                + "); nothing was written, deciding again on fresh data";
+        events.record(fd, EventReason.PatchRefused, why);
+        return new Outcome(
+            "Held", why, Optional.empty(), stored.orElse(""), state.inFlight().isPresent());
+      }
+    }
+    report(policy, fd, decision, diagnosis);
+    boolean inFlight = decision.next().inFlight().isPresent();
+    return new Outcome(
+        phase(decision, diagnosis), decision.reason(), change(decision, now), nextJson, inFlight);
+  }
+
+  private static void patch(
+      KubernetesClient client, FlinkDeployment fd, List<SettingChange> changes, String guardJson) {
+    String body =
+        DeploymentPatch.of(
+            fd.getMetadata().getResourceVersion(),
+            fd.getSpec() == null ? null : fd.getSpec().getFlinkConfiguration(),
+            fd.getMetadata().getAnnotations() != null,
+            changes,
+            guardJson);
+    client
+        .resources(FlinkDeployment.class)
+        .inNamespace(fd.getMetadata().getNamespace())
+        .withName(fd.getMetadata().getName())
+        .patch(PatchContext.of(PatchType.JSON), body);
+  }
+
+  private void report(
+      RemediationPolicy policy, FlinkDeployment fd, Decision d, Optional<Diagnosis> diagnosis) {
+    diagnosis
+        .filter(x -> x.symptom().sustained())
+        .ifPresent(
+            x ->
+                events.record(
+                    fd,
+                    EventReason.BackpressureDiagnosed,
+                    x.cause().title()
+                        + x.bottleneck().map(v -> " at '" + v.name() + "'").orElse("")
+                        + String.format(" (confidence %.2f): ", x.confidence())
+                        + x.evidence().stream()
+                            .limit(4)
+                            .map(Evidence::describe)
+                            .collect(Collectors.joining("; "))));
+    switch (d.kind()) {
+      case PLANNED -> both(policy, fd, EventReason.ChangePlanned, d.reason() + changes(d.plan()));
+      case ADVICE -> events.record(fd, EventReason.AdviceOnly, d.reason() + advice(d.plan()));
+      case SKIPPED ->
+          events.record(
+              fd,
+              d.reason().contains("autoscaler")
+                  ? EventReason.AutoscalerOwnsParallelism
+                  : EventReason.ChangeSkipped,
+              d.reason());
+      case APPLY ->
+          both(
+              policy,
+              fd,
+              EventReason.ChangeApplied,
+              d.reason()
+                  + ": "
+                  + d.patch().stream()
+                      .map(SettingChange::describe)
+                      .collect(Collectors.joining("; ")));
+      case VERIFIED -> both(policy, fd, EventReason.ChangeVerified, d.reason());
+      case ROLL_BACK ->
+          both(
+              policy,
+              fd,
+              EventReason.ChangeRolledBack,
+              d.reason()
+                  + "; restoring "
+                  + d.patch().stream()
+                      .map(SettingChange::describe)
+                      .collect(Collectors.joining("; ")));
+      case ROLLED_BACK -> events.record(fd, EventReason.RollbackCompleted, d.reason());
+      case CONFLICT -> both(policy, fd, EventReason.ConflictingEdit, d.reason());
+      case NOTHING, WAITING -> {}
+    }
+  }
+
+  private void both(
+      RemediationPolicy policy, FlinkDeployment fd, EventReason reason, String message) {
+    events.record(fd, reason, message);
+    events.record(policy, reason, fd.getMetadata().getName() + ": " + message);
+  }
+
+  private static String changes(Optional<Plan> plan) {
+    return plan.filter(p -> p instanceof Plan.Change)
+        .map(
+            p ->
+                ": "
+                    + ((Plan.Change) p)
+                        .changes().stream()
+                            .map(SettingChange::describe)
+                            .collect(Collectors.joining("; ")))
+        .orElse("");
+  }
+
+  private static String advice(Optional<Plan> plan) {
+    return plan.filter(p -> p instanceof Plan.Advice)
+        .map(p -> ": " + String.join("; ", ((Plan.Advice) p).actions()))
+        .orElse("");
+  }
+
+  private static String phase(Decision d, Optional<Diagnosis> diagnosis) {
+    return switch (d.kind()) {
+      case APPLY -> "Remediating";
+      case WAITING ->
+          d.next()
+              .inFlight()
+              .map(
+                  f ->
+                      f.phase() == GuardState.Phase.VERIFYING
+                          ? "Verifying"
+                          : f.phase() == GuardState.Phase.ROLLING_BACK
+                              ? "RollingBack"
+                              : "Remediating")
+              .orElse("Remediating");
+      case VERIFIED -> "Verified";
+      case ROLL_BACK -> "RollingBack";
+      case ROLLED_BACK -> "RolledBack";
+      case CONFLICT -> "Conflict";
+      case PLANNED -> "Planned";
+      case ADVICE -> "Advised";
+      case SKIPPED -> "Held";
+      case NOTHING ->
+          diagnosis.isEmpty()
+              ? "Unreadable"
+              : diagnosis.get().symptom().sustained() ? "Backpressured" : "Healthy";
+    };
+  }
+
+  private static Optional<DeploymentReport.Change> change(Decision d, Instant now) {
+    if (d.kind() != Decision.Kind.APPLY
+        && d.kind() != Decision.Kind.VERIFIED
+        && d.kind() != Decision.Kind.ROLL_BACK
+        && d.kind() != Decision.Kind.ROLLED_BACK
+        && d.kind() != Decision.Kind.CONFLICT
+        && d.kind() != Decision.Kind.PLANNED) {
+      return Optional.empty();
+    }
+    DeploymentReport.Change c = new DeploymentReport.Change();
+    c.summary = d.plan().map(Plan::summary).orElse(d.reason());
+    c.changes =
+        (d.patch().isEmpty() && d.plan().filter(p -> p instanceof Plan.Change).isPresent()
+                ? ((Plan.Change) d.plan().get()).changes()
+                : d.patch())
+            .stream().map(SettingChange::describe).toList();
+    c.appliedAt = now.toString();
+    c.outcome = d.kind().name();
+    c.reason = d.reason();
+    return Optional.of(c);
+  }
+
+  private static DeploymentReport.Diagnosis report(Diagnosis d) {
+    DeploymentReport.Diagnosis r = new DeploymentReport.Diagnosis();
+    r.cause =
+        d.symptom().sustained() || d.cause() != Cause.HEALTHY
+            ? d.cause().name()
+            : Cause.HEALTHY.name();
+    r.vertex = d.bottleneck().map(v -> v.name()).orElse(null);
+    r.confidence = Math.round(d.confidence() * 100) / 100.0;
+    r.evidence = d.evidence().stream().map(Evidence::describe).limit(8).toList();
+    r.time = d.at().toString();
+    return r;
+  }
+
+  private static DeploymentReport.Diagnosis previousDiagnosis(
+      RemediationPolicyStatus old, String name) {
+    return old.deployments.stream()
+        .filter(x -> name.equals(x.name))
+        .map(x -> x.lastDiagnosis)
+        .filter(Objects::nonNull)
+        .findFirst()
+        .orElse(null);
+  }
+
+  private static DeploymentReport.Change previousChange(RemediationPolicyStatus old, String name) {
+    return old.deployments.stream()
+        .filter(x -> name.equals(x.name))
+        .map(x -> x.lastChange)
+        .filter(Objects::nonNull)
+        .findFirst()
+        .orElse(null);
+  }
+
+  /** Other valid policies of the namespace that select the same deployment. */
+  private static List<String> otherPolicies(
+      RemediationPolicy policy, FlinkDeployment fd, Context<RemediationPolicy> context) {
+    Set<String> names = new HashSet<>();
+    context
+        .getPrimaryCache()
+        .list(
+            policy.getMetadata().getNamespace(),
+            p ->
+                !p.getMetadata().getName().equals(policy.getMetadata().getName())
+                    && p.getSpec() != null
+                    && FlinkDeployments.selects(p.getSpec().selector, fd.getMetadata().getLabels()))
+        .forEach(p -> names.add(p.getMetadata().getName()));
+    return names.stream().sorted().toList();
+  }
+
+  /**
+   * Writes the status only when something in it changed (conditions keep their transition times).
+   */
+  private UpdateControl<RemediationPolicy> finish(
+      RemediationPolicy policy,
+      RemediationPolicyStatus old,
+      RemediationPolicyStatus status,
+      List<Condition> conditions,
+      Instant now,
+      Duration next) {
+    status.conditions = Conditions.merge(old.conditions, conditions, now);
+    if (StatusComparison.same(old, status)) {
+      return UpdateControl.<RemediationPolicy>noUpdate().rescheduleAfter(next);
+    }
+    RemediationPolicy update = new RemediationPolicy();
+    update.setMetadata(policy.getMetadata());
+    update.setStatus(status);
+    // Guard timers (verification windows, stabilization timeouts) run on the clock, not on events:
+    // come back every scrape interval even when a scrape brought nothing new.
+    return UpdateControl.patchStatus(update).rescheduleAfter(next);
+  }
+}

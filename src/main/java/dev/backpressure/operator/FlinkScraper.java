@@ -1,0 +1,137 @@
+package dev.backpressure.operator;
+
+import dev.backpressure.api.RemediationPolicy;
+import dev.backpressure.diagnosis.Diagnosis;
+import dev.backpressure.flink.rest.FlinkRestClient;
+import dev.backpressure.flink.rest.ScrapeException;
+import dev.backpressure.flink.rest.SnapshotReader;
+import dev.backpressure.watch.JobWatch;
+import io.javaoperatorsdk.operator.processing.event.source.polling.PerResourcePollingEventSource;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.apache.flink.kubernetes.operator.api.FlinkDeployment;
+
+/**
+ * Scrapes every FlinkDeployment a policy governs, one policy per poll, the deployments side by side
+ * on a bounded pool (their HTTP requests on a second one, so that a scrape never waits for a thread
+ * its own siblings hold). Keeps one {@link JobWatch} (the window of snapshots) per deployment and
+ * job, so that a resubmitted job starts a fresh window.
+ */
+final class FlinkScraper
+    implements PerResourcePollingEventSource.ResourceFetcher<ScrapeResult, RemediationPolicy> {
+
+  private final Function<RemediationPolicy, List<FlinkDeployment>> governed;
+  private final ExecutorService scrapes;
+  private final ExecutorService requests;
+  private final Clock clock;
+  private final OperatorMetrics metrics;
+  private final Duration requestTimeout;
+  private final Map<String, Watched> watches = new ConcurrentHashMap<>();
+
+  private record Watched(String url, String jobId, SnapshotReader reader, JobWatch watch) {}
+
+  FlinkScraper(
+      Function<RemediationPolicy, List<FlinkDeployment>> governed,
+      ExecutorService scrapes,
+      ExecutorService requests,
+      Clock clock,
+      OperatorMetrics metrics,
+      Duration requestTimeout) {
+    this.governed = governed;
+    this.scrapes = scrapes;
+    this.requests = requests;
+    this.clock = clock;
+    this.metrics = metrics;
+    this.requestTimeout = requestTimeout;
+  }
+
+  @Override
+  public Set<ScrapeResult> fetchResources(RemediationPolicy policy) {
+    Optional<PolicySettings> settings = PolicySettings.parse(policy.getSpec()).settings();
+    if (settings.isEmpty()) {
+      return Set.of();
+    }
+    Map<String, Future<ScrapeResult>> running = new LinkedHashMap<>();
+    for (FlinkDeployment fd : governed.apply(policy)) {
+      String key = fd.getMetadata().getNamespace() + "/" + fd.getMetadata().getName();
+      running.put(key, scrapes.submit(() -> scrape(key, fd, settings.get())));
+    }
+    Set<ScrapeResult> results = new HashSet<>();
+    long deadline = System.nanoTime() + requestTimeout.multipliedBy(3).toNanos();
+    for (Map.Entry<String, Future<ScrapeResult>> e : running.entrySet()) {
+      try {
+        results.add(
+            e.getValue().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+      } catch (Exception ex) {
+        e.getValue().cancel(true);
+        results.add(
+            ScrapeResult.failed(e.getKey(), clock.instant(), "scrape did not finish: " + ex));
+      }
+    }
+    return results;
+  }
+
+  @Override
+  public Optional<Duration> fetchDelay(Set<ScrapeResult> lastFetched, RemediationPolicy policy) {
+    return PolicySettings.parse(policy.getSpec()).settings().map(PolicySettings::scrapeInterval);
+  }
+
+  /** Forgets the windows of deployments no longer governed. */
+  void retain(Set<String> keys) {
+    watches.keySet().retainAll(keys);
+  }
+
+  private ScrapeResult scrape(String key, FlinkDeployment fd, PolicySettings settings) {
+    long start = System.nanoTime();
+    Instant at = clock.instant();
+    String url = settings.restUrl(fd.getMetadata().getName(), fd.getMetadata().getNamespace());
+    String knownJob =
+        fd.getStatus() != null && fd.getStatus().getJobStatus() != null
+            ? fd.getStatus().getJobStatus().getJobId()
+            : null;
+    try {
+      Watched w = watches.get(key);
+      if (w == null || !w.url().equals(url) || (knownJob != null && !knownJob.equals(w.jobId()))) {
+        SnapshotReader reader =
+            new SnapshotReader(
+                new FlinkRestClient(URI.create(url), requestTimeout), requests, clock);
+        String jobId = knownJob != null ? knownJob : reader.resolveJob(null);
+        w =
+            new Watched(
+                url,
+                jobId,
+                reader,
+                new JobWatch(
+                    reader,
+                    jobId,
+                    settings.thresholds(),
+                    settings.windowSize(),
+                    settings.scrapeInterval().multipliedBy(settings.windowSize() * 2L)));
+        watches.put(key, w);
+      }
+      Diagnosis d = w.watch().observe();
+      metrics.scraped(Duration.ofNanos(System.nanoTime() - start), d);
+      return new ScrapeResult(
+          key, at, Optional.of(d), w.watch().window().latest(), Optional.empty());
+    } catch (ScrapeException e) {
+      metrics.scrapeFailed(e.failure().name());
+      return ScrapeResult.failed(key, at, e.getMessage());
+    } catch (RuntimeException e) {
+      metrics.scrapeFailed("ERROR");
+      return ScrapeResult.failed(key, at, "reading " + url + " failed: " + e);
+    }
+  }
+}

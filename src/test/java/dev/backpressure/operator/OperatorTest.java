@@ -1,0 +1,385 @@
+package dev.backpressure.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.backpressure.api.DeploymentReport;
+import dev.backpressure.api.RemediationPolicy;
+import dev.backpressure.api.RemediationPolicySpec;
+import dev.backpressure.testing.Await;
+import dev.backpressure.testing.TestingClock;
+import dev.backpressure.testing.TestingFlinkDeployments;
+import dev.backpressure.testing.TestingFlinkRestServer;
+import dev.backpressure.testing.TestingFlinkRestServer.Fixture;
+import dev.backpressure.testing.TestingKubernetes;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.apache.flink.kubernetes.operator.api.FlinkDeployment;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The operator against the Fabric8 mock Kubernetes API (CRUD mode, both CRDs created in it), with
+ * Flink REST served from answers recorded from a real Flink 1.20.3 job with a compute bottleneck.
+ */
+class OperatorTest {
+
+  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final String OVERRIDES = "pipeline.jobvertex-parallelism-overrides";
+
+  private TestingKubernetes k8s;
+  private KubernetesClient client;
+  private TestingFlinkRestServer flink;
+  private TestingClock clock;
+  private OperatorRuntime.Running operator;
+
+  @BeforeEach
+  void start() throws Exception {
+    k8s = TestingKubernetes.start();
+    client = k8s.client();
+    flink = TestingFlinkRestServer.replaying(Fixture.load("/fixtures/flink-1.20.3/compute.json"));
+    clock = new TestingClock(Instant.parse("2026-03-02T10:00:00Z"));
+  }
+
+  @AfterEach
+  void stop() {
+    if (operator != null) {
+      operator.close();
+    }
+    flink.close();
+    k8s.close();
+  }
+
+  private void startOperator() {
+    operator =
+        new OperatorRuntime(
+                client,
+                Set.of(),
+                Optional.empty(),
+                false,
+                new SimpleMeterRegistry(),
+                clock,
+                2,
+                Duration.ofSeconds(2))
+            .start();
+  }
+
+  /**
+   * Creates the deployment and then writes its status, as the Flink operator would: the API server
+   * ignores status on create when the CRD has a status subresource.
+   */
+  private FlinkDeployment createRunning(FlinkDeployment fd) {
+    FlinkDeployment created = client.resource(fd).create();
+    created.setStatus(fd.getStatus());
+    return client.resource(created).updateStatus();
+  }
+
+  private RemediationPolicy policy(String name, RemediationPolicySpec.Mode mode, String restUrl) {
+    RemediationPolicy p = new RemediationPolicy();
+    p.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace("default").build());
+    RemediationPolicySpec spec = new RemediationPolicySpec();
+    spec.selector =
+        new LabelSelectorBuilder().withMatchLabels(Map.of("backpressure", "watched")).build();
+    spec.mode = mode;
+    spec.scrapeInterval = "1s";
+    spec.restUrlTemplate = restUrl;
+    spec.detection.sustainDuration = "0s";
+    spec.detection.windowSize = 6;
+    p.setSpec(spec);
+    return p;
+  }
+
+  private FlinkDeployment deployment(String name) {
+    return client.resources(FlinkDeployment.class).inNamespace("default").withName(name).get();
+  }
+
+  private RemediationPolicy policy(String name) {
+    return client.resources(RemediationPolicy.class).inNamespace("default").withName(name).get();
+  }
+
+  private List<Event> events(String involvedName, String reason) {
+    return client.v1().events().inNamespace("default").list().getItems().stream()
+        .filter(
+            e ->
+                e.getInvolvedObject().getName().equals(involvedName)
+                    && e.getReason().equals(reason))
+        .toList();
+  }
+
+  private static Optional<DeploymentReport> report(RemediationPolicy p, String name) {
+    if (p == null || p.getStatus() == null) {
+      return Optional.empty();
+    }
+    return p.getStatus().deployments.stream().filter(d -> name.equals(d.name)).findFirst();
+  }
+
+  @Test
+  void dryRunReportsTheDiagnosisAndThePlanAndChangesNothing() throws Exception {
+    FlinkDeployment created = createRunning(TestingFlinkDeployments.running("orders").build());
+    client
+        .resource(policy("watch", RemediationPolicySpec.Mode.DryRun, flink.url().toString()))
+        .create();
+    startOperator();
+
+    RemediationPolicy p =
+        Await.until(
+            "a planned change in the policy status",
+            () -> policy("watch"),
+            x -> report(x, "orders").map(r -> "Planned".equals(r.phase)).orElse(false),
+            WAIT);
+    DeploymentReport r = report(p, "orders").orElseThrow();
+    assertThat(r.lastDiagnosis.cause).isEqualTo("COMPUTE_BOTTLENECK");
+    assertThat(r.lastDiagnosis.vertex).startsWith("heavy map");
+    assertThat(r.lastChange.changes)
+        .singleElement()
+        .asString()
+        .startsWith(OVERRIDES + ": (unset) → ");
+    assertThat(p.getStatus().backpressured).isEqualTo(1);
+    assertThat(p.getStatus().conditions)
+        .anySatisfy(
+            c -> {
+              assertThat(c.getType()).isEqualTo("Backpressured");
+              assertThat(c.getStatus()).isEqualTo("True");
+            });
+    assertThat(p.getStatus().observedGeneration).isEqualTo(p.getMetadata().getGeneration());
+    Await.until(
+        "a ChangePlanned event on the deployment",
+        () -> events("orders", "ChangePlanned"),
+        l -> !l.isEmpty(),
+        WAIT);
+    Await.until(
+        "a BackpressureDiagnosed event",
+        () -> events("orders", "BackpressureDiagnosed"),
+        l -> !l.isEmpty(),
+        WAIT);
+    FlinkDeployment after = deployment("orders");
+    assertThat(after.getSpec().getFlinkConfiguration()).doesNotContainKey(OVERRIDES);
+    assertThat(after.getSpec()).isEqualTo(created.getSpec());
+  }
+
+  @Test
+  void enforcePatchesExactlyThePlannedKeysAndRecordsTheGuardState() throws Exception {
+    FlinkDeployment created =
+        createRunning(
+            TestingFlinkDeployments.running("orders")
+                .config("state.backend.type", "hashmap")
+                .build());
+    client
+        .resource(policy("fix", RemediationPolicySpec.Mode.Enforce, flink.url().toString()))
+        .create();
+    startOperator();
+
+    FlinkDeployment patched =
+        Await.until(
+            "the overrides key on the deployment",
+            () -> deployment("orders"),
+            fd -> fd.getSpec().getFlinkConfiguration().containsKey(OVERRIDES),
+            WAIT);
+    String vertex = "20ba6b65f97481d5570070de90e4e791";
+    assertThat(patched.getSpec().getFlinkConfiguration().get(OVERRIDES)).isEqualTo(vertex + ":8");
+    // Nothing else in the spec moved.
+    Map<String, String> before = created.getSpec().getFlinkConfiguration();
+    Map<String, String> after = new java.util.HashMap<>(patched.getSpec().getFlinkConfiguration());
+    after.remove(OVERRIDES);
+    assertThat(after).isEqualTo(before);
+    assertThat(patched.getSpec().getJob()).isEqualTo(created.getSpec().getJob());
+    assertThat(patched.getMetadata().getAnnotations().get(FlinkDeployments.GUARD_ANNOTATION))
+        .contains("\"phase\":\"APPLIED\"");
+    Await.until(
+        "a ChangeApplied event", () -> events("orders", "ChangeApplied"), l -> !l.isEmpty(), WAIT);
+    Await.until(
+        "Remediating=True on the policy",
+        () -> policy("fix"),
+        x -> x.getStatus() != null && x.getStatus().remediating == 1,
+        WAIT);
+  }
+
+  @Test
+  void anInvalidPolicyGetsAConditionThatSaysWhatToChange() throws Exception {
+    createRunning(TestingFlinkDeployments.running("orders").build());
+    RemediationPolicy bad =
+        policy("bad", RemediationPolicySpec.Mode.Enforce, flink.url().toString());
+    bad.getSpec().selector = new LabelSelectorBuilder().build();
+    bad.getSpec().guard.verificationWindow = "five minutes";
+    client.resource(bad).create();
+    startOperator();
+
+    RemediationPolicy p =
+        Await.until(
+            "Ready=False",
+            () -> policy("bad"),
+            x -> x.getStatus() != null && !x.getStatus().conditions.isEmpty(),
+            WAIT);
+    assertThat(p.getStatus().conditions)
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.getType()).isEqualTo("Ready");
+              assertThat(c.getStatus()).isEqualTo("False");
+              assertThat(c.getReason()).isEqualTo("InvalidSpec");
+              assertThat(c.getMessage())
+                  .contains("must select FlinkDeployments by label")
+                  .contains("spec.guard.verificationWindow must be a duration such as");
+            });
+    assertThat(deployment("orders").getMetadata().getAnnotations()).isNullOrEmpty();
+  }
+
+  @Test
+  void flinkRestDownMeansNoActionAndAConditionSayingSo() throws Exception {
+    int closed;
+    try (ServerSocket s = new ServerSocket(0)) {
+      closed = s.getLocalPort();
+    }
+    createRunning(TestingFlinkDeployments.running("orders").build());
+    client
+        .resource(policy("fix", RemediationPolicySpec.Mode.Enforce, "http://127.0.0.1:" + closed))
+        .create();
+    startOperator();
+
+    RemediationPolicy p =
+        Await.until(
+            "Degraded=True",
+            () -> policy("fix"),
+            x ->
+                x.getStatus() != null
+                    && x.getStatus().conditions.stream()
+                        .anyMatch(
+                            c -> c.getType().equals("Degraded") && c.getStatus().equals("True")),
+            WAIT);
+    assertThat(p.getStatus().conditions)
+        .anySatisfy(
+            c -> {
+              assertThat(c.getReason()).isEqualTo("FlinkUnreadable");
+              assertThat(c.getMessage()).contains("orders");
+            });
+    Await.until(
+        "a ScrapeFailed event", () -> events("orders", "ScrapeFailed"), l -> !l.isEmpty(), WAIT);
+    FlinkDeployment fd = deployment("orders");
+    assertThat(fd.getSpec().getFlinkConfiguration()).doesNotContainKey(OVERRIDES);
+    assertThat(fd.getMetadata().getAnnotations()).isNullOrEmpty();
+  }
+
+  @Test
+  void aConflictingEditIsNotOverwritten() throws Exception {
+    createRunning(TestingFlinkDeployments.running("orders").build());
+    client
+        .resource(policy("fix", RemediationPolicySpec.Mode.Enforce, flink.url().toString()))
+        .create();
+    startOperator();
+    Await.until(
+        "our change",
+        () -> deployment("orders"),
+        fd -> fd.getSpec().getFlinkConfiguration().containsKey(OVERRIDES),
+        WAIT);
+
+    // A person sets their own override while ours is in flight.
+    client
+        .resources(FlinkDeployment.class)
+        .inNamespace("default")
+        .withName("orders")
+        .edit(
+            fd -> {
+              fd.getSpec()
+                  .getFlinkConfiguration()
+                  .put(OVERRIDES, "20ba6b65f97481d5570070de90e4e791:3");
+              return fd;
+            });
+    Await.until(
+        "a ConflictingEdit event",
+        () -> events("orders", "ConflictingEdit"),
+        l -> !l.isEmpty(),
+        WAIT);
+    FlinkDeployment fd = deployment("orders");
+    assertThat(fd.getSpec().getFlinkConfiguration().get(OVERRIDES))
+        .isEqualTo("20ba6b65f97481d5570070de90e4e791:3");
+    assertThat(fd.getMetadata().getAnnotations().get(FlinkDeployments.GUARD_ANNOTATION))
+        .contains("ABANDONED")
+        .doesNotContain("inFlight");
+  }
+
+  @Test
+  void twoPoliciesSelectingOneDeploymentBothSayItAndNeitherActs() throws Exception {
+    createRunning(TestingFlinkDeployments.running("orders").build());
+    client
+        .resource(policy("one", RemediationPolicySpec.Mode.Enforce, flink.url().toString()))
+        .create();
+    client
+        .resource(policy("two", RemediationPolicySpec.Mode.Enforce, flink.url().toString()))
+        .create();
+    startOperator();
+    for (String name : List.of("one", "two")) {
+      RemediationPolicy p =
+          Await.until(
+              "Ready=False on " + name,
+              () -> policy(name),
+              x ->
+                  x.getStatus() != null
+                      && x.getStatus().conditions.stream()
+                          .anyMatch(c -> c.getReason().equals("OverlappingPolicies")),
+              WAIT);
+      assertThat(report(p, "orders").orElseThrow().phase).isEqualTo("Conflict");
+    }
+    assertThat(deployment("orders").getSpec().getFlinkConfiguration()).doesNotContainKey(OVERRIDES);
+  }
+
+  @Test
+  void aRestartedOperatorResumesVerificationAndRollsBackWithoutApplyingTwice() throws Exception {
+    createRunning(TestingFlinkDeployments.running("orders").build());
+    client
+        .resource(policy("fix", RemediationPolicySpec.Mode.Enforce, flink.url().toString()))
+        .create();
+    startOperator();
+    FlinkDeployment applied =
+        Await.until(
+            "our change",
+            () -> deployment("orders"),
+            fd -> fd.getSpec().getFlinkConfiguration().containsKey(OVERRIDES),
+            WAIT);
+    operator.close();
+    operator = null;
+    long appliedEvents = events("orders", "ChangeApplied").size();
+
+    // The Flink operator rolls the change out: the job is back, RUNNING and STABLE on the new spec.
+    applied.setStatus(
+        TestingFlinkDeployments.stableStatus(applied, "de524132b108fa35bad767da970d0c90"));
+    client.resource(applied).updateStatus();
+
+    startOperator();
+    Await.until(
+        "verification under way",
+        () -> deployment("orders"),
+        fd ->
+            fd.getMetadata()
+                .getAnnotations()
+                .get(FlinkDeployments.GUARD_ANNOTATION)
+                .contains("VERIFYING"),
+        WAIT);
+    // The verification window passes; the recorded job is exactly as backpressured as before.
+    clock.advance(Duration.ofMinutes(6));
+    FlinkDeployment back =
+        Await.until(
+            "the rollback",
+            () -> deployment("orders"),
+            fd -> !fd.getSpec().getFlinkConfiguration().containsKey(OVERRIDES),
+            WAIT);
+    assertThat(back.getMetadata().getAnnotations().get(FlinkDeployments.GUARD_ANNOTATION))
+        .contains("ROLLING_BACK")
+        .contains("COMPUTE_BOTTLENECK/scale:");
+    Await.until(
+        "a ChangeRolledBack warning",
+        () -> events("orders", "ChangeRolledBack"),
+        l -> !l.isEmpty() && l.get(0).getType().equals("Warning"),
+        WAIT);
+    assertThat(events("orders", "ChangeApplied")).hasSize((int) appliedEvents);
+  }
+}

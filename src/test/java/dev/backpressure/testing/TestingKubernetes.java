@@ -1,0 +1,75 @@
+package dev.backpressure.testing;
+
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import org.apache.flink.kubernetes.operator.api.FlinkDeployment;
+
+/**
+ * A Kubernetes API for tests: Fabric8's mock server in CRUD mode, with the real FlinkDeployment CRD
+ * (from the Flink operator's API jar) and our generated RemediationPolicy CRD created in it, so
+ * that the status subresource behaves as on a cluster.
+ */
+public final class TestingKubernetes implements AutoCloseable {
+
+  public static final String OUR_CRD = "crds/remediationpolicies.backpressure.dev-v1.yml";
+
+  private final KubernetesMockServer server;
+  private final KubernetesClient client;
+
+  private TestingKubernetes(KubernetesMockServer server, KubernetesClient client) {
+    this.server = server;
+    this.client = client;
+  }
+
+  public static TestingKubernetes start() {
+    KubernetesMockServer server =
+        new KubernetesMockServer(
+            new Context(),
+            new MockWebServer(),
+            new HashMap<>(),
+            new KubernetesCrudDispatcher(),
+            false);
+    server.init();
+    KubernetesClient client = server.createClient();
+    TestingKubernetes k = new TestingKubernetes(server, client);
+    k.createCrd(
+        FlinkDeployment.class.getResourceAsStream(
+            "/META-INF/fabric8/flinkdeployments.flink.apache.org-v1.yml"));
+    try (InputStream ours = Files.newInputStream(Path.of(OUR_CRD))) {
+      k.createCrd(ours);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return k;
+  }
+
+  private void createCrd(InputStream yaml) {
+    CustomResourceDefinition crd = Serialization.unmarshal(yaml, CustomResourceDefinition.class);
+    client.apiextensions().v1().customResourceDefinitions().resource(crd).create();
+  }
+
+  public KubernetesClient client() {
+    return client;
+  }
+
+  public KubernetesMockServer server() {
+    return server;
+  }
+
+  @Override
+  public void close() {
+    client.close();
+    server.destroy();
+  }
+}
