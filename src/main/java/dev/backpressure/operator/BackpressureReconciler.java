@@ -26,6 +26,7 @@ import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfig
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.MaxReconciliationInterval;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
@@ -45,15 +46,24 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.flink.kubernetes.operator.api.FlinkDeployment;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reconciles a RemediationPolicy: for each FlinkDeployment it governs, observe (the scrape the
  * polling source delivered) → diagnose (done with the scrape) → plan → guard → act → report.
  */
-@ControllerConfiguration(name = "remediationpolicy")
+@ControllerConfiguration(
+    name = "remediationpolicy",
+    // A safety net: passes come every scrape interval; this one even after repeated failures.
+    maxReconciliationInterval =
+        @MaxReconciliationInterval(interval = 1, timeUnit = TimeUnit.MINUTES))
 public final class BackpressureReconciler implements Reconciler<RemediationPolicy> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(BackpressureReconciler.class);
 
   private final Clock clock;
   private final ExecutorService scrapes;
@@ -185,8 +195,23 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
       if (result != null && result.diagnosis().isPresent()) {
         diag = Optional.of(report(result.diagnosis().get()));
       }
+      // A change in flight is judged on the deployment as the API server holds it now, not on a
+      // cached copy that may lag behind the Flink operator's latest status.
+      FlinkDeployment current = fd;
+      if (FlinkDeployments.guardAnnotation(fd).map(a -> a.contains("\"inFlight\"")).orElse(false)) {
+        FlinkDeployment fresh = read(context.getClient(), fd);
+        current = fresh == null ? fd : fresh;
+      }
       Outcome outcome =
-          remediate(context.getClient(), policy, fd, settings, Optional.ofNullable(result), now);
+          decideAndAct(context.getClient(), policy, current, key, settings, result, now);
+      if (outcome.refused()) {
+        // Someone (or our own cache) was behind: re-read the deployment and decide once more on
+        // what the API server holds now, never overwriting what changed.
+        FlinkDeployment fresh = read(context.getClient(), fd);
+        if (fresh != null) {
+          outcome = decideAndAct(context.getClient(), policy, fresh, key, settings, result, now);
+        }
+      }
       report.phase = outcome.phase();
       report.message = outcome.message();
       report.lastDiagnosis = diag.orElse(previousDiagnosis(old, report.name));
@@ -256,7 +281,41 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
       String message,
       Optional<DeploymentReport.Change> change,
       String guardState,
-      boolean inFlight) {}
+      boolean inFlight,
+      boolean refused) {}
+
+  private static FlinkDeployment read(KubernetesClient client, FlinkDeployment fd) {
+    return client
+        .resources(FlinkDeployment.class)
+        .inNamespace(fd.getMetadata().getNamespace())
+        .withName(fd.getMetadata().getName())
+        .get();
+  }
+
+  private Outcome decideAndAct(
+      KubernetesClient client,
+      RemediationPolicy policy,
+      FlinkDeployment fd,
+      String key,
+      PolicySettings settings,
+      ScrapeResult result,
+      Instant now) {
+    try {
+      return remediate(client, policy, fd, settings, Optional.ofNullable(result), now);
+    } catch (RuntimeException e) {
+      // One deployment's trouble must not stop the others, nor the periodic passes.
+      LOG.warn("deciding for {} failed", key, e);
+      String why = "no action: deciding failed with " + e;
+      events.record(fd, EventReason.ChangeSkipped, why);
+      return new Outcome(
+          "Held",
+          why,
+          Optional.empty(),
+          FlinkDeployments.guardAnnotation(fd).orElse(""),
+          false,
+          false);
+    }
+  }
 
   private Outcome remediate(
       KubernetesClient client,
@@ -277,7 +336,7 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
                 + " left as it is, no action: "
                 + e.getMessage();
         events.record(fd, EventReason.GuardStateUnreadable, message);
-        return new Outcome("Held", message, Optional.empty(), stored.get(), false);
+        return new Outcome("Held", message, Optional.empty(), stored.get(), false, false);
       }
     }
     Optional<Diagnosis> diagnosis = result.flatMap(ScrapeResult::diagnosis);
@@ -310,16 +369,21 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
                 + "); nothing was written, deciding again on fresh data";
         events.record(fd, EventReason.PatchRefused, why);
         return new Outcome(
-            "Held", why, Optional.empty(), stored.orElse(""), state.inFlight().isPresent());
+            "Held", why, Optional.empty(), stored.orElse(""), state.inFlight().isPresent(), true);
       }
     }
     report(policy, fd, decision, diagnosis);
     boolean inFlight = decision.next().inFlight().isPresent();
     return new Outcome(
-        phase(decision, diagnosis), decision.reason(), change(decision, now), nextJson, inFlight);
+        phase(decision, diagnosis),
+        decision.reason(),
+        change(decision, now),
+        nextJson,
+        inFlight,
+        false);
   }
 
-  private static void patch(
+  private void patch(
       KubernetesClient client, FlinkDeployment fd, List<SettingChange> changes, String guardJson) {
     String body =
         DeploymentPatch.of(
@@ -328,11 +392,17 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
             fd.getMetadata().getAnnotations() != null,
             changes,
             guardJson);
-    client
-        .resources(FlinkDeployment.class)
-        .inNamespace(fd.getMetadata().getNamespace())
-        .withName(fd.getMetadata().getName())
-        .patch(PatchContext.of(PatchType.JSON), body);
+    FlinkDeployment updated =
+        client
+            .resources(FlinkDeployment.class)
+            .inNamespace(fd.getMetadata().getNamespace())
+            .withName(fd.getMetadata().getName())
+            .patch(PatchContext.of(PatchType.JSON), body);
+    // Our own write goes into the informer's cache at once, so that the next pass decides on it
+    // rather than on the version before it.
+    if (updated != null) {
+      deployments.handleRecentResourceUpdate(ResourceID.fromResource(updated), updated, fd);
+    }
   }
 
   private void report(

@@ -77,6 +77,11 @@ public final class FlinkDeployments {
       } catch (RuntimeException e) {
         lifecycle = "UNKNOWN";
       }
+      if ("STABLE".equals(lifecycle) && !runsCurrentSpec(fd)) {
+        // The Flink operator has not rolled out the spec as it is now (our patch, say): what is
+        // stable is the previous spec, so for us the deployment is still on its way.
+        lifecycle = "PENDING";
+      }
       if (fd.getStatus().getJobStatus() != null
           && fd.getStatus().getJobStatus().getState() != null) {
         job = JobState.parse(fd.getStatus().getJobStatus().getState().name());
@@ -115,6 +120,16 @@ public final class FlinkDeployments {
         Boolean.parseBoolean(config.getOrDefault("job.autoscaler.memory.tuning.enabled", "false")),
         owned,
         failures);
+  }
+
+  /** Whether the spec the Flink operator last reconciled is the spec as it is now. */
+  static boolean runsCurrentSpec(FlinkDeployment fd) {
+    try {
+      var reconciled = fd.getStatus().getReconciliationStatus().deserializeLastReconciledSpec();
+      return reconciled != null && reconciled.equals(fd.getSpec());
+    } catch (RuntimeException e) {
+      return false;
+    }
   }
 
   /** The current value of a setting a change touches, as the guard compares it. */

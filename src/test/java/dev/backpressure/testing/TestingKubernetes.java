@@ -1,7 +1,9 @@
 package dev.backpressure.testing;
 
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -41,7 +43,15 @@ public final class TestingKubernetes implements AutoCloseable {
             new KubernetesCrudDispatcher(),
             false);
     server.init();
-    KubernetesClient client = server.createClient();
+    // Short request timeouts: the mock answers at once or not at all, and a test should not wait
+    // the default 10 s to find out.
+    KubernetesClient client =
+        new KubernetesClientBuilder()
+            .withConfig(
+                new ConfigBuilder(server.createClient().getConfiguration())
+                    .withRequestTimeout(3000)
+                    .build())
+            .build();
     TestingKubernetes k = new TestingKubernetes(server, client);
     k.createCrd(
         FlinkDeployment.class.getResourceAsStream(
@@ -61,6 +71,13 @@ public final class TestingKubernetes implements AutoCloseable {
 
   public KubernetesClient client() {
     return client;
+  }
+
+  /** Another client of the same API, telling itself apart by its User-Agent in the request log. */
+  public KubernetesClient newClient(String userAgent) {
+    return new KubernetesClientBuilder()
+        .withConfig(new ConfigBuilder(client.getConfiguration()).withUserAgent(userAgent).build())
+        .build();
   }
 
   public KubernetesMockServer server() {

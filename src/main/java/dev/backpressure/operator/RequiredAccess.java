@@ -1,0 +1,27 @@
+package dev.backpressure.operator;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The Kubernetes API access the operator needs, and no more: what the Helm chart's RBAC must grant.
+ * A test renders the chart and compares; another records the requests the operator makes.
+ */
+public final class RequiredAccess {
+
+  /** One RBAC rule: an API group, a resource (or subresource) and verbs. */
+  public record Rule(String apiGroup, String resource, Set<String> verbs) {}
+
+  public static final List<Rule> NAMESPACED =
+      List.of(
+          new Rule("flink.apache.org", "flinkdeployments", Set.of("get", "list", "watch", "patch")),
+          new Rule("backpressure.dev", "remediationpolicies", Set.of("list", "watch")),
+          new Rule("backpressure.dev", "remediationpolicies/status", Set.of("patch")),
+          new Rule("", "events", Set.of("create")));
+
+  /** Only with leader election, in the operator's own namespace. */
+  public static final Rule LEASES =
+      new Rule("coordination.k8s.io", "leases", Set.of("get", "create", "update"));
+
+  private RequiredAccess() {}
+}

@@ -1,0 +1,284 @@
+package dev.backpressure.bench;
+
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.backpressure.api.RemediationPolicy;
+import dev.backpressure.api.RemediationPolicySpec;
+import dev.backpressure.flink.TaskManagerMetric;
+import dev.backpressure.flink.VertexMetric;
+import dev.backpressure.operator.OperatorRuntime;
+import dev.backpressure.testing.TestingFlinkDeployments;
+import dev.backpressure.testing.TestingFlinkRestServer;
+import dev.backpressure.testing.TestingFlinkRestServer.Exchange;
+import dev.backpressure.testing.TestingKubernetes;
+import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.flink.kubernetes.operator.api.FlinkDeployment;
+
+/**
+ * The operator at scale: 500 FlinkDeployments of a 10-vertex job on the mock Kubernetes API, one
+ * policy, Flink REST answered from a loopback server in Flink 1.20's shapes. Prints the time of a
+ * full scrape + decide cycle, the HTTP requests per job, the CPU seconds and the heap. Run it on
+ * one core with a 256 MiB heap, as the target says: {@code ./mvnw -q test-compile
+ * exec:exec@scale-benchmark}.
+ */
+public final class OperatorScaleBenchmark {
+
+  private static final int DEPLOYMENTS = 500;
+  private static final int VERTICES = 10;
+  private static final String JOB = "00000000000000000000000000000b1e";
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+
+  /** Held so that its level sticks. */
+  private static final java.util.logging.Logger MOCK_LOG =
+      java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+
+  private OperatorScaleBenchmark() {}
+
+  /**
+   * CPU time of the operator's own threads (scrapes, Flink REST requests, reconciles, the HTTP
+   * client), leaving out the mock API and the Flink stand-in that share the JVM.
+   */
+  private static double operatorCpuSeconds() {
+    var threads = ManagementFactory.getThreadMXBean();
+    long ns = 0;
+    for (var info : threads.getThreadInfo(threads.getAllThreadIds())) {
+      if (info == null) {
+        continue;
+      }
+      String n = info.getThreadName();
+      if (n.startsWith("scrape-")
+          || n.startsWith("flink-rest-")
+          || n.startsWith("ReconcilerExecutor")
+          || n.startsWith("HttpClient")) {
+        long t = threads.getThreadCpuTime(info.getThreadId());
+        ns += Math.max(0, t);
+      }
+    }
+    return ns / 1e9;
+  }
+
+  public static void main(String[] args) throws Exception {
+    // The mock API logs every request through java.util.logging: silence it, it is not the
+    // operator.
+    MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
+    System.out.printf(
+        Locale.ROOT,
+        "cores visible: %d, max heap: %d MiB%n",
+        Runtime.getRuntime().availableProcessors(),
+        Runtime.getRuntime().maxMemory() >> 20);
+    try (TestingKubernetes k8s = TestingKubernetes.start();
+        TestingFlinkRestServer flink =
+            TestingFlinkRestServer.replaying(
+                new TestingFlinkRestServer.Fixture("1.20.3", "scale", JOB, exchanges()))) {
+      KubernetesClient client = k8s.client();
+      for (int i = 0; i < DEPLOYMENTS; i++) {
+        FlinkDeployment fd = TestingFlinkDeployments.running("job-" + i).jobId(JOB).build();
+        FlinkDeployment created = client.resource(fd).create();
+        created.setStatus(fd.getStatus());
+        client.resource(created).updateStatus();
+      }
+      SimpleMeterRegistry registry = new SimpleMeterRegistry();
+      try (OperatorRuntime.Running operator =
+          new OperatorRuntime(
+                  client,
+                  Set.of(),
+                  Optional.empty(),
+                  false,
+                  registry,
+                  Clock.systemUTC(),
+                  8,
+                  Duration.ofSeconds(10))
+              .start()) {
+        RemediationPolicy p = new RemediationPolicy();
+        p.setMetadata(new ObjectMetaBuilder().withName("all").withNamespace("default").build());
+        p.setSpec(new RemediationPolicySpec());
+        p.getSpec().selector =
+            new LabelSelectorBuilder().withMatchLabels(Map.of("backpressure", "watched")).build();
+        p.getSpec().scrapeInterval = "30s";
+        p.getSpec().restUrlTemplate = flink.url().toString();
+        client.resource(p).create();
+
+        var os =
+            (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+        for (int cycle = 1; cycle <= 3; cycle++) {
+          int requestsBefore = flink.requestCount();
+          long cpuBefore = os.getProcessCpuTime();
+          double operatorCpuBefore = operatorCpuSeconds();
+          long start = System.nanoTime();
+          long scrapesBefore = scrapes(registry);
+          while (scrapes(registry) - scrapesBefore < DEPLOYMENTS) {
+            TimeUnit.MILLISECONDS.sleep(20);
+          }
+          double scrapeSeconds = (System.nanoTime() - start) / 1e9;
+          // The cycle ends when the policy status holds every deployment's report of this pass.
+          while (true) {
+            RemediationPolicy now =
+                client
+                    .resources(RemediationPolicy.class)
+                    .inNamespace("default")
+                    .withName("all")
+                    .get();
+            if (now.getStatus() != null
+                && now.getStatus().deployments.size() == DEPLOYMENTS
+                && now.getStatus().deployments.stream().allMatch(d -> d.lastDiagnosis != null)) {
+              break;
+            }
+            TimeUnit.MILLISECONDS.sleep(20);
+          }
+          double cycleSeconds = (System.nanoTime() - start) / 1e9;
+          double cpu = (os.getProcessCpuTime() - cpuBefore) / 1e9;
+          double operatorCpu = operatorCpuSeconds() - operatorCpuBefore;
+          System.gc();
+          long heap = memory.getHeapMemoryUsage().getUsed() >> 20;
+          System.out.printf(
+              Locale.ROOT,
+              "cycle %d: %d deployments scraped in %.2f s, scrape + decide + status %.2f s, %.1f HTTP requests per job,"
+                  + " CPU %.2f s in the operator's threads (%.2f s in the whole JVM with the mock API and the Flink"
+                  + " stand-in), heap after GC %d MiB%n",
+              cycle,
+              DEPLOYMENTS,
+              scrapeSeconds,
+              cycleSeconds,
+              (flink.requestCount() - requestsBefore) / (double) DEPLOYMENTS,
+              operatorCpu,
+              cpu,
+              heap);
+          if (cycle < 3) {
+            // Wait for the next poll (30 s interval) without counting it.
+            long next = scrapes(registry);
+            while (scrapes(registry) == next) {
+              TimeUnit.MILLISECONDS.sleep(100);
+            }
+          }
+        }
+      }
+    }
+    System.exit(0);
+  }
+
+  private static long scrapes(SimpleMeterRegistry registry) {
+    Timer t = registry.find("backpressure.scrape.duration").timer();
+    return t == null ? 0 : t.count();
+  }
+
+  /** Answers for a 10-vertex pipeline whose 7th vertex is a compute bottleneck. */
+  static List<Exchange> exchanges() throws Exception {
+    List<Exchange> out = new ArrayList<>();
+    StringBuilder vertices = new StringBuilder();
+    StringBuilder nodes = new StringBuilder();
+    for (int index = 0; index < VERTICES; index++) {
+      final int i = index;
+      String id = String.format("%032x", i + 1);
+      vertices
+          .append(i == 0 ? "" : ",")
+          .append("{\"id\":\"")
+          .append(id)
+          .append("\",\"name\":\"vertex-")
+          .append(i)
+          .append("\",\"maxParallelism\":128,\"parallelism\":4,\"status\":\"RUNNING\"}");
+      nodes
+          .append(i == 0 ? "" : ",")
+          .append("{\"id\":\"")
+          .append(id)
+          .append("\",\"parallelism\":4")
+          .append(
+              i == 0
+                  ? ""
+                  : ",\"inputs\":[{\"num\":0,\"id\":\""
+                      + String.format("%032x", i)
+                      + "\",\"ship_strategy\":\"REBALANCE\",\"exchange\":\"pipelined_bounded\"}]")
+          .append("}");
+      String metrics =
+          java.util.Arrays.stream(VertexMetric.values())
+              .map(
+                  m -> {
+                    double v =
+                        switch (m) {
+                          case BACK_PRESSURED -> i < 6 ? 900 : 0;
+                          case BUSY -> i == 6 ? 990 : 100;
+                          case IDLE -> i == 6 ? 10 : 0;
+                          case OUT_POOL_USAGE -> i < 6 ? 1.0 : 0.1;
+                          default -> 1000;
+                        };
+                    return "{\"id\":\""
+                        + m.flinkName()
+                        + "\",\"min\":"
+                        + v
+                        + ",\"max\":"
+                        + v
+                        + ",\"avg\":"
+                        + v
+                        + ",\"sum\":"
+                        + (4 * v)
+                        + "}";
+                  })
+              .collect(Collectors.joining(",", "[", "]"));
+      out.add(
+          new Exchange(
+              "/jobs/" + JOB + "/vertices/" + id + "/subtasks/metrics",
+              200,
+              JSON.readTree(metrics)));
+    }
+    out.add(
+        new Exchange(
+            "/jobs/" + JOB,
+            200,
+            JSON.readTree(
+                "{\"jid\":\""
+                    + JOB
+                    + "\",\"name\":\"scale\",\"state\":\"RUNNING\",\"vertices\":["
+                    + vertices
+                    + "],\"plan\":{\"nodes\":["
+                    + nodes
+                    + "]}}")));
+    out.add(new Exchange("/config", 200, JSON.readTree("{\"flink-version\":\"1.20.3\"}")));
+    out.add(
+        new Exchange(
+            "/jobmanager/config",
+            200,
+            JSON.readTree("[{\"key\":\"taskmanager.memory.process.size\",\"value\":\"4g\"}]")));
+    out.add(
+        new Exchange(
+            "/jobs/" + JOB + "/config",
+            200,
+            JSON.readTree("{\"execution-config\":{\"job-parallelism\":4}}")));
+    out.add(
+        new Exchange(
+            "/jobs/" + JOB + "/exceptions",
+            200,
+            JSON.readTree("{\"exceptionHistory\":{\"entries\":[]}}")));
+    String tm =
+        java.util.Arrays.stream(TaskManagerMetric.values())
+            .map(
+                m ->
+                    "{\"id\":\""
+                        + m.flinkName()
+                        + "\",\"min\":100,\"max\":100,\"avg\":100,\"sum\":200}")
+            .collect(Collectors.joining(",", "[", "]"));
+    out.add(new Exchange("/taskmanagers/metrics", 200, JSON.readTree(tm)));
+    out.add(
+        new Exchange(
+            "/taskmanagers",
+            200,
+            JSON.readTree(
+                "{\"taskmanagers\":[{\"id\":\"a\",\"path\":\"pekko.tcp://flink@10.0.0.1:6122/user/rpc/taskmanager_0\",\"hardware\":{\"cpuCores\":4}},"
+                    + "{\"id\":\"b\",\"path\":\"pekko.tcp://flink@10.0.0.2:6122/user/rpc/taskmanager_0\",\"hardware\":{\"cpuCores\":4}}]}")));
+    return out;
+  }
+}

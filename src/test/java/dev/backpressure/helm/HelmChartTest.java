@@ -1,0 +1,167 @@
+package dev.backpressure.helm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.LintResult;
+import dev.backpressure.operator.RequiredAccess;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.KubernetesList;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The chart through real helm (helm-java): lint, render with several value sets, check RBAC. */
+class HelmChartTest {
+
+  private static final Path CHART = Path.of("helm");
+
+  private static List<HasMetadata> template(String... sets) {
+    var t =
+        new Helm(CHART).template().withName("bpo").withNamespace("ops").withKubeVersion("1.30.0");
+    for (int i = 0; i + 1 < sets.length; i += 2) {
+      t = t.set(sets[i], sets[i + 1]);
+    }
+    String yaml = t.call();
+    List<HasMetadata> objects = new ArrayList<>();
+    for (String doc : yaml.split("(?m)^---\\s*$")) {
+      if (doc.isBlank() || !doc.contains("kind:")) {
+        continue;
+      }
+      Object o =
+          Serialization.unmarshal(new ByteArrayInputStream(doc.getBytes(StandardCharsets.UTF_8)));
+      if (o instanceof KubernetesList l) {
+        objects.addAll(l.getItems());
+      } else if (o instanceof HasMetadata h) {
+        objects.add(h);
+      }
+    }
+    return objects;
+  }
+
+  private static Set<String> grants(List<PolicyRule> rules) {
+    Set<String> out = new HashSet<>();
+    for (PolicyRule r : rules) {
+      for (String g : r.getApiGroups()) {
+        for (String res : r.getResources()) {
+          for (String v : r.getVerbs()) {
+            out.add(g + "/" + res + ":" + v);
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  private static Set<String> required(List<RequiredAccess.Rule> rules) {
+    Set<String> out = new HashSet<>();
+    rules.forEach(
+        r -> r.verbs().forEach(v -> out.add(r.apiGroup() + "/" + r.resource() + ":" + v)));
+    return out;
+  }
+
+  @Test
+  void lintsStrictly() {
+    LintResult result = new Helm(CHART).lint().strict().call();
+    assertThat(result.isFailed()).as(String.join("\n", result.getMessages())).isFalse();
+  }
+
+  @Test
+  void watchingAllNamespacesGrantsAClusterRoleWithExactlyWhatTheOperatorNeeds() {
+    List<HasMetadata> objects = template();
+    List<ClusterRole> roles =
+        objects.stream().filter(o -> o instanceof ClusterRole).map(o -> (ClusterRole) o).toList();
+    assertThat(roles)
+        .singleElement()
+        .satisfies(
+            r -> assertThat(grants(r.getRules())).isEqualTo(required(RequiredAccess.NAMESPACED)));
+    List<Role> leases = objects.stream().filter(o -> o instanceof Role).map(o -> (Role) o).toList();
+    assertThat(leases)
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.getMetadata().getNamespace()).isEqualTo("ops");
+              assertThat(grants(r.getRules())).isEqualTo(required(List.of(RequiredAccess.LEASES)));
+            });
+    assertThat(String.join(" ", grants(roles.get(0).getRules()))).doesNotContain("secrets");
+  }
+
+  @Test
+  void watchingNamedNamespacesGrantsARolePerNamespaceAndNoClusterRole() {
+    List<HasMetadata> objects =
+        template(
+            "watchNamespaces[0]",
+            "team-a",
+            "watchNamespaces[1]",
+            "team-b",
+            "leaderElection.enabled",
+            "false");
+    assertThat(objects).noneMatch(o -> o instanceof ClusterRole);
+    List<Role> roles = objects.stream().filter(o -> o instanceof Role).map(o -> (Role) o).toList();
+    assertThat(roles)
+        .extracting(r -> r.getMetadata().getNamespace())
+        .containsExactlyInAnyOrder("team-a", "team-b");
+    roles.forEach(
+        r -> assertThat(grants(r.getRules())).isEqualTo(required(RequiredAccess.NAMESPACED)));
+    Deployment d =
+        objects.stream()
+            .filter(o -> o instanceof Deployment)
+            .map(o -> (Deployment) o)
+            .findFirst()
+            .orElseThrow();
+    assertThat(d.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv())
+        .anySatisfy(
+            e -> {
+              assertThat(e.getName()).isEqualTo("WATCH_NAMESPACES");
+              assertThat(e.getValue()).isEqualTo("team-a,team-b");
+            });
+  }
+
+  @Test
+  void thePodRunsRestricted() {
+    Deployment d =
+        template().stream()
+            .filter(o -> o instanceof Deployment)
+            .map(o -> (Deployment) o)
+            .findFirst()
+            .orElseThrow();
+    var pod = d.getSpec().getTemplate().getSpec();
+    assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
+    var c = pod.getContainers().get(0);
+    assertThat(c.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+    assertThat(c.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+    assertThat(c.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+    assertThat(c.getResources().getRequests()).containsKeys("cpu", "memory");
+    assertThat(c.getArgs()).containsExactly("operator");
+  }
+
+  @Test
+  void optionalObjectsAppearOnlyWhenAskedFor() {
+    assertThat(template())
+        .noneMatch(
+            o -> o.getKind().equals("ServiceMonitor") || o.getKind().equals("PodDisruptionBudget"));
+    List<HasMetadata> all =
+        template("serviceMonitor.enabled", "true", "podDisruptionBudget.enabled", "true");
+    assertThat(all)
+        .extracting(HasMetadata::getKind)
+        .contains("ServiceMonitor", "PodDisruptionBudget");
+  }
+
+  @Test
+  void valuesOutsideTheSchemaAreRefused() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> template("replicas", "0"))
+        .hasMessageContaining("replicas");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> template("logLevel", "LOUD"))
+        .hasMessageContaining("logLevel");
+  }
+}
