@@ -30,7 +30,11 @@ class RecordedScenariosTest {
 
   static Diagnosis classify(String fixture, Consumer<TestingFlinkRestServer> adjust)
       throws Exception {
-    Fixture f = Fixture.load("/fixtures/flink-1.20.3/" + fixture + ".json");
+    Fixture f =
+        Fixture.load(
+            "/fixtures/"
+                + (fixture.startsWith("flink-") ? fixture : "flink-1.20.3/" + fixture)
+                + ".json");
     ExecutorService pool = Executors.newFixedThreadPool(4);
     try (TestingFlinkRestServer flink = TestingFlinkRestServer.replaying(f)) {
       adjust.accept(flink);
@@ -58,6 +62,9 @@ class RecordedScenariosTest {
     "skew, DATA_SKEW, keyed work",
     "blocking, BLOCKING_IO, blocking call",
     "kryo, SERIALIZATION, read opaque",
+    // Recorded from a real Flink 2.1.0: exceptionHistory only, no root-exception, same metric
+    // names.
+    "flink-2.1.0/compute, COMPUTE_BOTTLENECK, heavy map",
     "iteration, CYCLIC_DEADLOCK, IterationSource-",
     "network-memory-at-startup, TOO_FEW_NETWORK_BUFFERS, -",
     "buffers-per-channel, BUFFERS_PER_CHANNEL, receive",
