@@ -7,7 +7,6 @@ import dev.backpressure.flink.JobState;
 import dev.backpressure.remediation.DeploymentState;
 import dev.backpressure.remediation.DeploymentView;
 import dev.backpressure.remediation.Setting;
-import dev.backpressure.remediation.SettingChange;
 import dev.backpressure.remediation.TaskManagerMemoryModel;
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
@@ -130,11 +129,6 @@ public final class FlinkDeployments {
     } catch (RuntimeException e) {
       return false;
     }
-  }
-
-  /** The current value of a setting a change touches, as the guard compares it. */
-  public static Optional<String> current(FlinkDeployment fd, SettingChange c) {
-    return state(fd, List.of()).current(c);
   }
 
   public static Optional<String> guardAnnotation(FlinkDeployment fd) {

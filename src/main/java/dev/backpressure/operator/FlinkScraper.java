@@ -89,11 +89,6 @@ final class FlinkScraper
     return PolicySettings.parse(policy.getSpec()).settings().map(PolicySettings::scrapeInterval);
   }
 
-  /** Forgets the windows of deployments no longer governed. */
-  void retain(Set<String> keys) {
-    watches.keySet().retainAll(keys);
-  }
-
   private ScrapeResult scrape(String key, FlinkDeployment fd, PolicySettings settings) {
     long start = System.nanoTime();
     Instant at = clock.instant();

@@ -250,41 +250,26 @@ public final class Planner {
 
     // The scaled graph needs more buffers on every TaskManager; a scale-up that dies with
     // "Insufficient number of network buffers" is the failure this plan must not cause.
-    Map<String, Integer> parallelism = new HashMap<>();
-    s.graph().vertices().forEach(v -> parallelism.put(v.id(), v.parallelism()));
+    Map<String, Integer> parallelism = parallelismOf(s);
     parallelism.put(b.id(), bounded);
-    long needed =
-        NetworkBuffers.perTaskManager(
-            s.graph(),
+    Optional<NetworkMemoryPlanner.Outcome> more =
+        networkFor(
+            s,
             parallelism,
-            deployment.slotsPerTaskManager(),
             perChannelValue(deployment, BUFFERS_PER_CHANNEL, 2),
-            perChannelValue(deployment, FLOATING_PER_GATE, 8));
-    Optional<Long> have = segmentsPerTaskManager(s);
-    if (have.isPresent()) {
-      math.add(
-          "network buffers per TaskManager after the change: about "
-              + needed
-              + " needed, "
-              + have.get()
-              + " configured");
-      if (needed > have.get()) {
-        MemorySize segment = segmentSize(deployment);
-        MemorySize wantedNetwork = segment.times(Math.ceil(needed * 1.25));
-        NetworkMemoryPlanner.Outcome o =
-            NetworkMemoryPlanner.raiseTo(deployment, roundUpToMebi(wantedNetwork), limits);
-        math.addAll(o.arithmetic());
-        if (o.refusal().isPresent()) {
-          return new Plan.Advice(
-              d.cause(),
-              d.bottleneck(),
-              "scaling " + b.name() + " to " + bounded + " needs more network memory than allowed",
-              concat(advice, List.of(o.refusal().get())),
-              math);
-        }
-        changes.addAll(o.changes());
-      }
+            perChannelValue(deployment, FLOATING_PER_GATE, 8),
+            deployment,
+            limits,
+            math);
+    if (more.isPresent() && more.get().refusal().isPresent()) {
+      return new Plan.Advice(
+          d.cause(),
+          d.bottleneck(),
+          "scaling " + b.name() + " to " + bounded + " needs more network memory than allowed",
+          concat(advice, List.of(more.get().refusal().get())),
+          math);
     }
+    more.ifPresent(o -> changes.addAll(o.changes()));
     return new Plan.Change(
         d.cause(),
         d.bottleneck(),
@@ -380,35 +365,24 @@ public final class Planner {
       changes.add(SettingChange.config(FLOATING_PER_GATE, deployment.spec(FLOATING_PER_GATE), "8"));
       math.add(FLOATING_PER_GATE + " " + floating + " → 8 (Flink's default)");
     }
-    Map<String, Integer> parallelism = new HashMap<>();
-    s.graph().vertices().forEach(v -> parallelism.put(v.id(), v.parallelism()));
-    long needed =
-        NetworkBuffers.perTaskManager(
-            s.graph(),
-            parallelism,
-            deployment.slotsPerTaskManager(),
+    Optional<NetworkMemoryPlanner.Outcome> more =
+        networkFor(
+            s,
+            parallelismOf(s),
             Math.max(2, perChannel),
-            Math.max(8, floating));
-    Optional<Long> have = segmentsPerTaskManager(s);
-    if (have.isPresent() && needed > have.get()) {
-      math.add(
-          "about " + needed + " buffers per TaskManager needed, " + have.get() + " configured");
-      NetworkMemoryPlanner.Outcome o =
-          NetworkMemoryPlanner.raiseTo(
-              deployment,
-              roundUpToMebi(segmentSize(deployment).times(Math.ceil(needed * 1.25))),
-              limits);
-      math.addAll(o.arithmetic());
-      if (o.refusal().isPresent()) {
-        return new Plan.Advice(
-            d.cause(),
-            d.bottleneck(),
-            "restoring the per-channel buffers needs more network memory than allowed",
-            List.of(o.refusal().get()),
+            Math.max(8, floating),
+            deployment,
+            limits,
             math);
-      }
-      changes.addAll(o.changes());
+    if (more.isPresent() && more.get().refusal().isPresent()) {
+      return new Plan.Advice(
+          d.cause(),
+          d.bottleneck(),
+          "restoring the per-channel buffers needs more network memory than allowed",
+          List.of(more.get().refusal().get()),
+          math);
     }
+    more.ifPresent(o -> changes.addAll(o.changes()));
     return new Plan.Change(
         d.cause(),
         d.bottleneck(),
@@ -454,6 +428,47 @@ public final class Planner {
         "set pipeline.generic-types: false in a test run to find every type that falls back to"
             + " Kryo",
         "on Flink 1.19+ declare serializers in pipeline.serialization-config");
+  }
+
+  /**
+   * More network memory for the graph at the given parallelism, when the TaskManagers would run
+   * short of buffers (with 25% headroom); empty when they have enough or their number is unknown.
+   */
+  private static Optional<NetworkMemoryPlanner.Outcome> networkFor(
+      JobSnapshot s,
+      Map<String, Integer> parallelism,
+      int perChannel,
+      int floating,
+      DeploymentView deployment,
+      RemedyLimits limits,
+      List<String> math) {
+    Optional<Long> have = segmentsPerTaskManager(s);
+    if (have.isEmpty()) {
+      return Optional.empty();
+    }
+    long needed =
+        NetworkBuffers.perTaskManager(
+            s.graph(), parallelism, deployment.slotsPerTaskManager(), perChannel, floating);
+    math.add(
+        "network buffers per TaskManager after the change: about "
+            + needed
+            + " needed, "
+            + have.get()
+            + " configured");
+    if (needed <= have.get()) {
+      return Optional.empty();
+    }
+    MemorySize wanted = segmentSize(deployment).times(Math.ceil(needed * 1.25));
+    NetworkMemoryPlanner.Outcome o =
+        NetworkMemoryPlanner.raiseTo(deployment, roundUpToMebi(wanted), limits);
+    math.addAll(o.arithmetic());
+    return Optional.of(o);
+  }
+
+  private static Map<String, Integer> parallelismOf(JobSnapshot s) {
+    Map<String, Integer> parallelism = new HashMap<>();
+    s.graph().vertices().forEach(v -> parallelism.put(v.id(), v.parallelism()));
+    return parallelism;
   }
 
   /** "required R, but only A available. … set to T of S bytes each" → {R, A, T, S}. */

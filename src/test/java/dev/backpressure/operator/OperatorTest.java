@@ -15,14 +15,12 @@ import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import org.apache.flink.kubernetes.operator.api.FlinkDeployment;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -61,17 +59,7 @@ class OperatorTest {
   }
 
   private void startOperator() {
-    operator =
-        new OperatorRuntime(
-                client,
-                Set.of(),
-                Optional.empty(),
-                false,
-                new SimpleMeterRegistry(),
-                clock,
-                2,
-                Duration.ofSeconds(2))
-            .start();
+    operator = TestingOperator.start(client, clock);
   }
 
   /**

@@ -14,12 +14,10 @@ import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.mockwebserver.http.RecordedRequest;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -64,17 +62,7 @@ class RbacUsageTest {
 
       TestingClock clock = new TestingClock(Instant.parse("2026-03-02T10:00:00Z"));
       KubernetesClient operatorClient = k8s.newClient("operator-under-test");
-      try (OperatorRuntime.Running operator =
-          new OperatorRuntime(
-                  operatorClient,
-                  Set.of(),
-                  Optional.empty(),
-                  false,
-                  new SimpleMeterRegistry(),
-                  clock,
-                  2,
-                  Duration.ofSeconds(2))
-              .start()) {
+      try (OperatorRuntime.Running operator = TestingOperator.start(operatorClient, clock)) {
         Await.until(
             "our change",
             () ->
