@@ -36,6 +36,9 @@ final class SnapshotRules {
   static final int DEFAULT_BUFFERS_PER_CHANNEL = 2;
   static final int DEFAULT_FLOATING_PER_GATE = 8;
 
+  /** Fewer on-CPU samples than this say more about chance than about where the time goes. */
+  static final int MIN_FLAME_SAMPLES = 20;
+
   /** Frames where serialization work happens (flink-facts §6). */
   private static final Predicate<String> SERIALIZER_FRAME =
       Pattern.compile(
@@ -297,8 +300,30 @@ final class SnapshotRules {
               busyTime.avg(),
               ">=",
               t.skewRatio() * busyTime.max()));
+      // Serialization is work on the CPU: a bottleneck that is waiting off-CPU is blocking, however
+      // few samples of its on-CPU flame graph happen to land in serializer frames.
+      Optional<Finding> blocking =
+          blockingIo(previous, s, t, b, busyTime, worst, worstBp, ev, notes);
+      if (blocking.isPresent()) {
+        return blocking.get();
+      }
       FlameGraph flame = flames.get(b.id());
-      if (flame != null) {
+      if (flame == null) {
+        notes.add(
+            "no flame graph of '"
+                + b.name()
+                + "': serialization cost cannot be told from"
+                + " other computation (enable rest.flamegraph.enabled to check)");
+      } else if (flame.samples() < MIN_FLAME_SAMPLES) {
+        notes.add(
+            "the flame graph of '"
+                + b.name()
+                + "' has "
+                + flame.samples()
+                + " on-CPU samples, fewer than "
+                + MIN_FLAME_SAMPLES
+                + ": too few to judge serialization cost");
+      } else {
         double share = flame.shareOfSamples(SERIALIZER_FRAME);
         if (share >= t.serializationShare()) {
           ev.add(
@@ -308,17 +333,6 @@ final class SnapshotRules {
         }
         ev.add(
             measured(b, "on-CPU samples in serializer frames", share, "<", t.serializationShare()));
-      } else {
-        notes.add(
-            "no flame graph of '"
-                + b.name()
-                + "': serialization cost cannot be told from"
-                + " other computation (enable rest.flamegraph.enabled to check)");
-      }
-      Optional<Finding> blocking =
-          blockingIo(previous, s, t, b, busyTime, worst, worstBp, ev, notes);
-      if (blocking.isPresent()) {
-        return blocking.get();
       }
       return finding(Cause.COMPUTE_BOTTLENECK, b, 0.85, worst, worstBp, ev, notes);
     }

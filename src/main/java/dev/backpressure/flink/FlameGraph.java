@@ -16,6 +16,11 @@ public record FlameGraph(long endTimestampMillis, Node root) {
     }
   }
 
+  /** How many stack samples the graph holds. */
+  public long samples() {
+    return Math.max(0, root.value());
+  }
+
   /**
    * The share of samples whose stack passes through a frame matching the predicate. A sample is
    * counted once, at the outermost matching frame, so nested matches do not add up twice.

@@ -139,6 +139,43 @@ class ClassifierTest {
   }
 
   @Test
+  void aSleepingBottleneckIsBlockingEvenWhenItsFewOnCpuSamplesAreSerializers() {
+    // A sleeping sink is hardly ever on the CPU; the handful of samples Flink does catch can all
+    // be serializer frames. CPU time decides first, and 3 samples are too few to judge anyway.
+    FlameGraph fewSamples =
+        new FlameGraph(
+            1,
+            new FlameGraph.Node(
+                "root",
+                3,
+                List.of(
+                    new FlameGraph.Node(
+                        "org.apache.flink.streaming.runtime.streamrecord.StreamElementSerializer.deserialize:1",
+                        3,
+                        List.of()))));
+    Diagnosis d =
+        Classifier.classify(
+            window(
+                i ->
+                    sourceInto("sink", 2, m -> m.backPressured(0).busy(1000))
+                        .cpu(0.5 * i, 2) // 0.1 cores
+                        .flameGraph("sink", fewSamples)),
+            T);
+    assertThat(d.cause()).isEqualTo(Cause.BLOCKING_IO);
+
+    Diagnosis cpuBound =
+        Classifier.classify(
+            window(
+                i ->
+                    sourceInto("sink", 2, m -> m.backPressured(0).busy(1000))
+                        .cpu(9.5 * i, 2) // 1.9 cores
+                        .flameGraph("sink", fewSamples)),
+            T);
+    assertThat(cpuBound.cause()).isEqualTo(Cause.COMPUTE_BOTTLENECK);
+    assertThat(cpuBound.notes()).anyMatch(n -> n.contains("too few to judge"));
+  }
+
+  @Test
   void exhaustedNetworkSegmentsAreTooFewBuffers() {
     // Bottleneck idle (busy 50 < 800), 20 of 4096 segments free = 0.5% ≤ 5%.
     Diagnosis d =
