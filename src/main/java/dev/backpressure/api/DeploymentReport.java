@@ -21,6 +21,18 @@ public class DeploymentReport {
   /** The guard state, as also kept in the FlinkDeployment annotation (versioned JSON). */
   public String guardState;
 
+  @Override
+  public String toString() {
+    return name
+        + " "
+        + phase
+        + ": "
+        + message
+        + (lastChange == null
+            ? ""
+            : " (last change " + lastChange.outcome + ": " + lastChange.reason + ")");
+  }
+
   /** The last diagnosis: cause, where, how sure, the evidence. */
   public static class Diagnosis {
     public String cause;

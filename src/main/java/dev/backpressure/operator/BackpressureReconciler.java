@@ -339,8 +339,15 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
         return new Outcome("Held", message, Optional.empty(), stored.get(), false, false);
       }
     }
-    Optional<Diagnosis> diagnosis = result.flatMap(ScrapeResult::diagnosis);
-    Optional<JobSnapshot> latest = result.flatMap(ScrapeResult::latest);
+    // A scrape of another job than the one the deployment runs now (read just before the Flink
+    // operator replaced it) says nothing about this deployment: decide without it.
+    Optional<String> runningJob = FlinkDeployments.jobId(fd);
+    Optional<JobSnapshot> latest =
+        result
+            .flatMap(ScrapeResult::latest)
+            .filter(s -> runningJob.isEmpty() || runningJob.get().equals(s.jobId()));
+    Optional<Diagnosis> diagnosis =
+        latest.isPresent() ? result.flatMap(ScrapeResult::diagnosis) : Optional.empty();
     List<JobFailure> failures = latest.map(JobSnapshot::exceptions).orElse(List.of());
     DeploymentState deploymentState = FlinkDeployments.state(fd, failures);
     Optional<Plan> plan =
@@ -377,7 +384,7 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
     return new Outcome(
         phase(decision, diagnosis),
         decision.reason(),
-        change(decision, now),
+        change(decision, state, now),
         nextJson,
         inFlight,
         false);
@@ -510,7 +517,12 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
     };
   }
 
-  private static Optional<DeploymentReport.Change> change(Decision d, Instant now) {
+  /**
+   * The change a decision is about. One that follows a change in flight reports that change (what
+   * it set, when) with the new outcome, not the restore patch or the time of the verdict.
+   */
+  private static Optional<DeploymentReport.Change> change(
+      Decision d, GuardState before, Instant now) {
     if (d.kind() != Decision.Kind.APPLY
         && d.kind() != Decision.Kind.VERIFIED
         && d.kind() != Decision.Kind.ROLL_BACK
@@ -520,13 +532,20 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
       return Optional.empty();
     }
     DeploymentReport.Change c = new DeploymentReport.Change();
-    c.summary = d.plan().map(Plan::summary).orElse(d.reason());
-    c.changes =
-        (d.patch().isEmpty() && d.plan().filter(p -> p instanceof Plan.Change).isPresent()
-                ? ((Plan.Change) d.plan().get()).changes()
-                : d.patch())
-            .stream().map(SettingChange::describe).toList();
-    c.appliedAt = now.toString();
+    Optional<GuardState.InFlight> followed = before.inFlight();
+    if (followed.isPresent()) {
+      c.summary = followed.get().reason();
+      c.changes = followed.get().changes().stream().map(SettingChange::describe).toList();
+      c.appliedAt = followed.get().appliedAt().toString();
+    } else {
+      c.summary = d.plan().map(Plan::summary).orElse(d.reason());
+      c.changes =
+          (d.patch().isEmpty() && d.plan().filter(p -> p instanceof Plan.Change).isPresent()
+                  ? ((Plan.Change) d.plan().get()).changes()
+                  : d.patch())
+              .stream().map(SettingChange::describe).toList();
+      c.appliedAt = d.kind() == Decision.Kind.PLANNED ? null : now.toString();
+    }
     c.outcome = d.kind().name();
     c.reason = d.reason();
     return Optional.of(c);

@@ -26,6 +26,9 @@ public final class FlinkDeployments {
   /** Where the guard state is kept on the FlinkDeployment. */
   public static final String GUARD_ANNOTATION = "backpressure.dev/guard-state";
 
+  /** Our lifecycle for a spec the Flink operator has not started rolling out yet. */
+  public static final String PENDING = "PENDING";
+
   private FlinkDeployments() {}
 
   public static Map<String, String> specConfiguration(FlinkDeployment fd) {
@@ -76,10 +79,10 @@ public final class FlinkDeployments {
       } catch (RuntimeException e) {
         lifecycle = "UNKNOWN";
       }
-      if ("STABLE".equals(lifecycle) && !runsCurrentSpec(fd)) {
+      if (!"UPGRADING".equals(lifecycle) && !runsCurrentSpec(fd)) {
         // The Flink operator has not rolled out the spec as it is now (our patch, say): what is
-        // stable is the previous spec, so for us the deployment is still on its way.
-        lifecycle = "PENDING";
+        // stable, deployed or failing is the previous spec, so the deployment is still on its way.
+        lifecycle = PENDING;
       }
       if (fd.getStatus().getJobStatus() != null
           && fd.getStatus().getJobStatus().getState() != null) {
@@ -129,6 +132,15 @@ public final class FlinkDeployments {
     } catch (RuntimeException e) {
       return false;
     }
+  }
+
+  /** The id of the job the Flink operator last reported for the deployment. */
+  public static Optional<String> jobId(FlinkDeployment fd) {
+    if (fd.getStatus() == null || fd.getStatus().getJobStatus() == null) {
+      return Optional.empty();
+    }
+    String id = fd.getStatus().getJobStatus().getJobId();
+    return id == null || id.isBlank() ? Optional.empty() : Optional.of(id);
   }
 
   public static Optional<String> guardAnnotation(FlinkDeployment fd) {

@@ -1,5 +1,6 @@
 package dev.backpressure.remediation;
 
+import dev.backpressure.diagnosis.Cause;
 import dev.backpressure.diagnosis.Diagnosis;
 import dev.backpressure.diagnosis.Durations;
 import dev.backpressure.diagnosis.Numbers;
@@ -13,6 +14,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
 /**
@@ -22,16 +25,28 @@ import java.util.stream.Collectors;
  */
 public final class Guard {
 
+  /** The startup failure a network memory change can end. */
+  static final String BUFFER_SHORTAGE = "Insufficient number of network buffers";
+
   /** Failures that mean a change broke the job rather than merely not helping. */
   static final List<String> FATAL_FAILURES =
       List.of(
-          "Insufficient number of network buffers",
+          BUFFER_SHORTAGE,
           "Timeout triggered when requesting exclusive buffers",
           "Direct buffer memory",
           "Could not allocate enough memory segments",
           "MemoryAllocationException",
           "MemoryReservationException",
           "OutOfMemoryError");
+
+  /** How recent a startup failure must be to count as the job's present state. */
+  static final Duration FAILING_LOOKBACK = Duration.ofMinutes(5);
+
+  /** Lifecycles in which the Flink operator has finished rolling out what it was given. */
+  private static final Set<String> SETTLED = Set.of("STABLE", "DEPLOYED");
+
+  private static final Predicate<String> ROLLED_OUT =
+      l -> !"PENDING".equals(l) && !"UPGRADING".equals(l);
 
   /** Restarts after a change that count as a crash loop even without a telltale exception. */
   static final int MAX_RESTARTS = 3;
@@ -77,7 +92,9 @@ public final class Guard {
       return new Decision(Decision.Kind.ADVICE, advice.summary(), List.of(), state, plan);
     }
     Plan.Change change = (Plan.Change) plan.get();
-    Optional<String> holdBack = holdBack(now, state, settings, deployment, change, measures);
+    boolean failing = failingAtStartup(now, deployment, change);
+    Optional<String> holdBack =
+        holdBack(now, state, settings, deployment, change, measures, failing);
     if (holdBack.isPresent()) {
       return new Decision(Decision.Kind.SKIPPED, holdBack.get(), List.of(), state, plan);
     }
@@ -86,6 +103,12 @@ public final class Guard {
           Decision.Kind.PLANNED, "dry run: would " + change.summary(), List.of(), state, plan);
     }
     String remedy = remedyOf(change);
+    String reason =
+        failing
+            ? "the job fails at startup for want of network buffers, so the fix cannot wait for"
+                + " RUNNING and STABLE: "
+                + change.summary()
+            : change.summary();
     GuardState.InFlight f =
         new GuardState.InFlight(
             "change-" + now.getEpochSecond(),
@@ -95,11 +118,27 @@ public final class Guard {
             change.changes(),
             now,
             Optional.empty(),
-            measures.orElseThrow(),
+            failing ? Measures.notRunning() : measures.orElseThrow(),
             Optional.empty(),
             change.summary());
-    return new Decision(
-        Decision.Kind.APPLY, change.summary(), change.changes(), state.withInFlight(f), plan);
+    return new Decision(Decision.Kind.APPLY, reason, change.changes(), state.withInFlight(f), plan);
+  }
+
+  /**
+   * A job in a restart loop on a buffer shortage its change is meant to end: it is never RUNNING
+   * and STABLE for long and has no numbers to compare, so the change goes ahead without them and
+   * running at all is what it must bring. Only a network memory change qualifies; the Flink
+   * operator must be done rolling out what it has.
+   */
+  static boolean failingAtStartup(Instant now, DeploymentState d, Plan.Change change) {
+    if (change.cause() != Cause.TOO_FEW_NETWORK_BUFFERS
+        || change.changes().stream().anyMatch(Guard::isParallelism)
+        || !SETTLED.contains(d.lifecycleState())) {
+      return false;
+    }
+    long since = now.minus(FAILING_LOOKBACK).toEpochMilli();
+    return d.failures().stream()
+        .anyMatch(x -> x.timestampMillis() >= since && x.mentions(BUFFER_SHORTAGE));
   }
 
   /** The first precondition that keeps a change from running now, if any. */
@@ -109,8 +148,9 @@ public final class Guard {
       GuardSettings settings,
       DeploymentState d,
       Plan.Change change,
-      Optional<Measures> measures) {
-    if (!d.stableAndRunning()) {
+      Optional<Measures> measures,
+      boolean failingAtStartup) {
+    if (!failingAtStartup && !d.stableAndRunning()) {
       return Optional.of(
           "the deployment is "
               + d.lifecycleState()
@@ -166,7 +206,7 @@ public final class Guard {
               + " until "
               + bar.get().until());
     }
-    if (measures.isEmpty()) {
+    if (!failingAtStartup && measures.isEmpty()) {
       return Optional.of(
           "the job's backpressure and throughput cannot be read, so a change could"
               + " not be judged");
@@ -261,6 +301,18 @@ public final class Guard {
     }
     Measures before = f.baseline();
     Measures after = measures.get();
+    if (!before.jobRunning()) {
+      String runs =
+          "the job runs again, after failing at startup before the change: worst backpressure "
+              + Numbers.format(after.worstBackPressure())
+              + " ms/s, throughput "
+              + Numbers.format(after.throughput())
+              + " records/s";
+      return Decision.of(
+          Decision.Kind.VERIFIED,
+          "verified: " + runs,
+          state.ended(now, GuardState.Outcome.VERIFIED, runs, Optional.empty()));
+    }
     double wantedBp = before.worstBackPressure() * (1 - settings.minImprovement());
     double minThroughput = before.throughput() * (1 - settings.maxThroughputDrop());
     String numbers =
@@ -325,6 +377,10 @@ public final class Guard {
 
   /** A failure since the change that means it broke the job. */
   private static Optional<String> broken(GuardState.InFlight f, DeploymentState d) {
+    if (!ROLLED_OUT.test(d.lifecycleState())) {
+      // Until the Flink operator takes the change up, what fails is the job from before it.
+      return Optional.empty();
+    }
     if ("FAILED".equals(d.lifecycleState()) || d.jobState() == JobState.FAILED) {
       return Optional.of(
           "the job failed after the change ("

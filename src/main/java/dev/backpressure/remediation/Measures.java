@@ -12,8 +12,19 @@ import java.util.OptionalDouble;
  *
  * @param worstBackPressure the most backpressured subtask's ms per second, over all vertices
  * @param throughput records per second out of the vertices that have no inputs
+ * @param jobRunning false for the baseline of a job that could not run at all (failing at startup):
+ *     then running is the improvement, and there are no numbers to compare
  */
-public record Measures(double worstBackPressure, double throughput) {
+public record Measures(double worstBackPressure, double throughput, boolean jobRunning) {
+
+  public Measures(double worstBackPressure, double throughput) {
+    this(worstBackPressure, throughput, true);
+  }
+
+  /** The baseline of a job that fails before it processes anything. */
+  public static Measures notRunning() {
+    return new Measures(0, 0, false);
+  }
 
   /** The measures of a running snapshot; empty when a needed metric is unknown. */
   public static java.util.Optional<Measures> of(JobSnapshot s) {

@@ -304,6 +304,25 @@ public final class Planner {
               + " needed, "
               + target
               + " with 50% headroom");
+      // The exception names only the first pool that came up short; the other tasks in the same
+      // TaskManager still want theirs, so the whole graph's need is a floor.
+      long graph =
+          (long)
+              Math.ceil(
+                  1.25
+                      * NetworkBuffers.perTaskManager(
+                          s.graph(),
+                          parallelismOf(s),
+                          deployment.slotsPerTaskManager(),
+                          perChannelValue(deployment, BUFFERS_PER_CHANNEL, 2),
+                          perChannelValue(deployment, FLOATING_PER_GATE, 8)));
+      if (graph > target) {
+        math.add(
+            "the whole job graph needs about "
+                + graph
+                + " buffers per TaskManager (25% headroom included): planning for that");
+        target = graph;
+      }
     } else {
       Optional<Long> total = segmentsPerTaskManager(s);
       if (total.isEmpty()) {

@@ -57,9 +57,13 @@ public final class GuardStateJson {
               }
               n.put("appliedAt", f.appliedAt().toString());
               f.stableSince().ifPresent(t -> n.put("stableSince", t.toString()));
-              n.putObject("baseline")
-                  .put("worstBackPressure", f.baseline().worstBackPressure())
-                  .put("throughput", f.baseline().throughput());
+              ObjectNode baseline =
+                  n.putObject("baseline")
+                      .put("worstBackPressure", f.baseline().worstBackPressure())
+                      .put("throughput", f.baseline().throughput());
+              if (!f.baseline().jobRunning()) {
+                baseline.put("jobRunning", false);
+              }
               f.rollbackAt().ifPresent(t -> n.put("rollbackAt", t.toString()));
               n.put("reason", f.reason());
             });
@@ -133,7 +137,9 @@ public final class GuardStateJson {
                     Instant.parse(req(f, "appliedAt")),
                     opt(f, "stableSince").map(Instant::parse),
                     new Measures(
-                        b.path("worstBackPressure").asDouble(), b.path("throughput").asDouble()),
+                        b.path("worstBackPressure").asDouble(),
+                        b.path("throughput").asDouble(),
+                        b.path("jobRunning").asBoolean(true)),
                     opt(f, "rollbackAt").map(Instant::parse),
                     f.path("reason").asText("")));
       }

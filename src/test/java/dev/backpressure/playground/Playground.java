@@ -1,124 +1,214 @@
 package dev.backpressure.playground;
 
-import dev.backpressure.cli.Main;
-import dev.backpressure.flink.JobSnapshot;
-import dev.backpressure.flink.JobState;
-import dev.backpressure.flink.VertexMetric;
-import dev.backpressure.flink.rest.FlinkRestClient;
-import dev.backpressure.flink.rest.ScrapeException;
-import dev.backpressure.flink.rest.SnapshotReader;
-import dev.backpressure.testing.Scenario;
-import dev.backpressure.testing.TestingFlinkCluster;
-import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.time.Clock;
+import dev.backpressure.api.DeploymentReport;
+import dev.backpressure.api.RemediationPolicy;
+import dev.backpressure.api.RemediationPolicySpec;
+import dev.backpressure.testing.Await;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.Event;
 import java.time.Duration;
-import java.util.Arrays;
+import java.util.HashSet;
 import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.apache.flink.api.common.JobID;
 
 /**
- * The README's first command: a real Flink running a job with real backpressure, diagnosed by the
- * command line exactly as a user would run it. {@code --scenario NAME} picks the job, {@code
- * --keep=true} leaves Flink running for your own {@code diagnose} runs.
+ * The README's first command: in one process, a Kubernetes API, a real Flink job with real
+ * backpressure behind a stand-in Flink operator, and this operator with a policy, fixing it (or
+ * advising, or rolling back) while it narrates. {@code --scenario} picks the situation, {@code
+ * --mode=dry-run} only reports, {@code --keep=true} leaves everything running afterwards.
  */
 public final class Playground {
+
+  private static final Duration LIMIT = Duration.ofMinutes(5);
+  private static final long START = System.nanoTime();
 
   private Playground() {}
 
   public static void main(String[] args) throws Exception {
-    String name = option(args, "--scenario", "compute");
-    boolean keep = Boolean.parseBoolean(option(args, "--keep", "false"));
-    Scenario scenario;
+    PlaygroundScenario scenario;
+    RemediationPolicySpec.Mode mode;
     try {
-      scenario = Scenario.valueOf(name.toUpperCase(Locale.ROOT).replace('-', '_'));
+      scenario = PlaygroundScenario.of(option(args, "--scenario", "compute"));
+      mode =
+          switch (option(args, "--mode", "enforce").toLowerCase(Locale.ROOT)) {
+            case "enforce" -> RemediationPolicySpec.Mode.Enforce;
+            case "dry-run", "dryrun" -> RemediationPolicySpec.Mode.DryRun;
+            default -> throw new IllegalArgumentException("--mode is enforce or dry-run");
+          };
     } catch (IllegalArgumentException e) {
-      System.err.println(
-          "unknown scenario '"
-              + name
-              + "'; pick one of "
-              + Arrays.stream(Scenario.values()).map(Scenario::fixtureName).toList());
+      System.err.println(e.getMessage());
       System.exit(2);
       return;
     }
-    System.out.println(
-        "Starting Flink (MiniCluster) for scenario '" + scenario.fixtureName() + "'…");
-    int exit;
-    try (TestingFlinkCluster flink = scenario.cluster().start()) {
-      JobID id = flink.submit(scenario.job(), scenario.fixtureName());
-      System.out.println("Flink REST: " + flink.restUrl() + "   job: " + id);
-      warmUp(flink, id.toString(), scenario);
-      String[] diagnose = {
-        "diagnose", "--rest-url", flink.restUrl().toString(), "--job", id.toString()
-      };
-      System.out.println(
-          "\n$ java -jar target/backpressure-operator.jar " + String.join(" ", diagnose) + "\n");
-      exit =
-          Main.run(
-              new PrintWriter(System.out, true, StandardCharsets.UTF_8),
-              new PrintWriter(System.err, true, StandardCharsets.UTF_8),
-              diagnose);
-      System.out.println("\n(diagnose exited " + exit + ")");
+    boolean keep = Boolean.parseBoolean(option(args, "--keep", "false"));
+    say("scenario '" + scenario.id() + "': " + scenario.story);
+    boolean done;
+    try (PlaygroundStack stack = PlaygroundStack.start(scenario, mode, Playground::say)) {
+      say("Kubernetes API: " + stack.k8s.client().getMasterUrl());
+      say(
+          "from another terminal:  kubectl --kubeconfig "
+              + stack.kubeconfig
+              + " get flinkdeployments,remediationpolicies -w");
+      say("Flink REST: " + stack.flink.restUrl() + " (try: diagnose --rest-url that address)");
+      JobMeter meter = new JobMeter(stack.flink.restUrl());
+      JobMeter.Reading before =
+          Await.until(
+              "the job to run and show backpressure",
+              () -> measure(meter),
+              r ->
+                  scenario.expect == PlaygroundScenario.Expect.ADVICE
+                      || r.sourceBackPressure() >= 500,
+              LIMIT);
+      say("before: " + describe(before));
+      say(
+          "starting the operator with policy '"
+              + PlaygroundStack.POLICY
+              + "' ("
+              + mode
+              + ", scrape every 2s, verify over 65s)");
+      stack.startOperator();
+      done = follow(stack, scenario, mode);
+      if (done && scenario.expect != PlaygroundScenario.Expect.ADVICE) {
+        JobMeter.Reading after =
+            Await.until("the job to run", () -> measure(meter), r -> true, LIMIT);
+        say("after:  " + describe(after));
+        say(
+            String.format(
+                Locale.ROOT,
+                "source backpressure %.0f → %.0f ms/s, throughput %.0f → %.0f events/s",
+                before.sourceBackPressure(),
+                after.sourceBackPressure(),
+                before.eventsPerSecond(),
+                after.eventsPerSecond()));
+      }
+      printKubectl(stack);
       if (keep) {
-        System.out.println("Flink keeps running at " + flink.restUrl() + "; press Ctrl-C to stop.");
+        say("everything keeps running; press Ctrl-C to stop.");
         new CountDownLatch(1).await();
       }
     }
-    System.exit(exit == 2 ? 2 : 0);
+    say(done ? "done." : "the scenario did not end as expected.");
+    System.exit(done ? 0 : 1);
   }
 
-  /**
-   * Flink reports rates over a sliding minute and backpressure only once buffers fill: wait until
-   * the job shows what the scenario is about (or, for a healthy job, has run for ten seconds).
-   */
-  private static void warmUp(TestingFlinkCluster flink, String jobId, Scenario scenario)
-      throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(4);
-    try {
-      SnapshotReader reader =
-          new SnapshotReader(
-              new FlinkRestClient(flink.restUrl(), Duration.ofSeconds(5)), pool, Clock.systemUTC());
-      long deadline =
-          System.nanoTime() + TimeUnit.SECONDS.toNanos(scenario == Scenario.HEALTHY ? 10 : 60);
-      System.out.print("Waiting for the job to warm up");
-      while (System.nanoTime() < deadline) {
-        try {
-          JobSnapshot s = reader.read(jobId, Set.of());
-          if (s.state() != JobState.RUNNING && !s.exceptions().isEmpty()) {
-            break;
-          }
-          boolean pressured =
-              s.graph().vertices().stream()
-                  .anyMatch(
-                      v ->
-                          s.metric(v.id(), VertexMetric.BACK_PRESSURED)
-                              .map(a -> a.max() >= 500)
-                              .orElse(false));
-          if (pressured && scenario != Scenario.HEALTHY) {
-            break;
-          }
-        } catch (ScrapeException e) {
-          // metrics not there yet: keep waiting
+  /** Narrates events and status until the scenario's end, or the time limit. */
+  private static boolean follow(
+      PlaygroundStack stack, PlaygroundScenario scenario, RemediationPolicySpec.Mode mode)
+      throws InterruptedException {
+    Set<String> seen = new HashSet<>();
+    String lastPhase = null;
+    long deadline = System.nanoTime() + LIMIT.toNanos();
+    while (System.nanoTime() < deadline) {
+      for (Event e : stack.events()) {
+        if (e.getInvolvedObject().getKind().equals("FlinkDeployment")
+            && seen.add(e.getMetadata().getName() + "/" + e.getCount())) {
+          say("event " + e.getType() + " " + e.getReason() + ": " + e.getMessage());
         }
-        System.out.print(".");
-        TimeUnit.SECONDS.sleep(1);
       }
-      System.out.println();
-    } finally {
-      pool.shutdownNow();
+      Optional<DeploymentReport> report = stack.report();
+      String phase = report.map(r -> r.phase + ": " + r.message).orElse(null);
+      if (phase != null && !Objects.equals(phase, lastPhase)) {
+        say("status " + phase);
+        lastPhase = phase;
+      }
+      if (report.isPresent() && ended(report.get(), stack, scenario, mode)) {
+        return true;
+      }
+      TimeUnit.MILLISECONDS.sleep(500);
+    }
+    return false;
+  }
+
+  private static boolean ended(
+      DeploymentReport r,
+      PlaygroundStack stack,
+      PlaygroundScenario scenario,
+      RemediationPolicySpec.Mode mode) {
+    if (mode == RemediationPolicySpec.Mode.DryRun) {
+      return !stack.events("ChangePlanned").isEmpty() || "Advised".equals(r.phase);
+    }
+    String outcome = r.lastChange == null ? "" : r.lastChange.outcome;
+    return switch (scenario.expect) {
+      case VERIFIED -> "VERIFIED".equals(outcome);
+      case ROLLED_BACK -> "ROLLED_BACK".equals(outcome) && stack.flink.rollouts() >= 3;
+      case ADVICE -> "Advised".equals(r.phase);
+    };
+  }
+
+  /** What {@code kubectl get remediationpolicies} and {@code kubectl get events} would show. */
+  private static void printKubectl(PlaygroundStack stack) {
+    RemediationPolicy p = stack.policy();
+    System.out.println("\n$ kubectl get remediationpolicies");
+    System.out.printf(
+        "%-10s %-8s %-9s %-14s %-12s%n",
+        "NAME", "MODE", "GOVERNED", "BACKPRESSURED", "REMEDIATING");
+    System.out.printf(
+        "%-10s %-8s %-9s %-14s %-12s%n",
+        p.getMetadata().getName(),
+        p.getSpec().mode,
+        p.getStatus().deploymentsGoverned,
+        p.getStatus().backpressured,
+        p.getStatus().remediating);
+    System.out.println(
+        "\n$ kubectl get remediationpolicy auto-fix -o jsonpath='{.status.conditions}'");
+    for (Condition c : p.getStatus().conditions) {
+      System.out.printf(
+          "  %-14s %-6s %-22s %s%n", c.getType(), c.getStatus(), c.getReason(), c.getMessage());
+    }
+    System.out.println(
+        "\n$ kubectl get events --field-selector involvedObject.kind=FlinkDeployment");
+    System.out.printf("%-8s %-24s %-26s %s%n", "TYPE", "REASON", "OBJECT", "MESSAGE");
+    for (Event e : stack.events()) {
+      if (e.getInvolvedObject().getKind().equals("FlinkDeployment")) {
+        System.out.printf(
+            "%-8s %-24s %-26s %s%n",
+            e.getType(),
+            e.getReason(),
+            "flinkdeployment/" + e.getInvolvedObject().getName(),
+            e.getMessage().length() > 160
+                ? e.getMessage().substring(0, 157) + "..."
+                : e.getMessage());
+      }
+    }
+    System.out.println();
+  }
+
+  private static String describe(JobMeter.Reading r) {
+    StringBuilder s =
+        new StringBuilder(
+            String.format(
+                Locale.ROOT,
+                "source backpressured %.0f ms/s, %.0f events/s; parallelism",
+                r.sourceBackPressure(),
+                r.eventsPerSecond()));
+    r.vertices().forEach(v -> s.append(" '").append(v.name()).append("'=").append(v.parallelism()));
+    return s.toString();
+  }
+
+  private static JobMeter.Reading measure(JobMeter meter) {
+    try {
+      return meter.measure(Duration.ofSeconds(5));
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
     }
   }
 
+  static void say(String line) {
+    long s = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - START);
+    System.out.printf("[%3ds] %s%n", s, line);
+  }
+
   private static String option(String[] args, String name, String fallback) {
-    for (String a : args) {
-      if (a.startsWith(name + "=")) {
-        String v = a.substring(name.length() + 1);
-        return v.isBlank() ? fallback : v;
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].startsWith(name + "=")) {
+        return args[i].substring(name.length() + 1);
+      }
+      if (args[i].equals(name) && i + 1 < args.length) {
+        return args[i + 1];
       }
     }
     return fallback;

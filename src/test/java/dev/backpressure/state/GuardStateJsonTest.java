@@ -59,6 +59,27 @@ class GuardStateJsonTest {
     String json = GuardStateJson.write(state);
     assertThat(json.length()).isLessThan(1024);
     assertThat(GuardStateJson.read(json)).isEqualTo(state);
+    assertThat(json).doesNotContain("jobRunning");
+
+    // The baseline of a job that could not start keeps saying so.
+    GuardState.InFlight f = state.inFlight().orElseThrow();
+    GuardState failing =
+        new GuardState(
+            Optional.of(
+                new GuardState.InFlight(
+                    f.id(),
+                    f.phase(),
+                    f.cause(),
+                    f.remedy(),
+                    f.changes(),
+                    f.appliedAt(),
+                    f.stableSince(),
+                    Measures.notRunning(),
+                    f.rollbackAt(),
+                    f.reason())),
+            List.of(),
+            List.of());
+    assertThat(GuardStateJson.read(GuardStateJson.write(failing))).isEqualTo(failing);
   }
 
   @Test

@@ -4,6 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.functions.FlatMapFunction;
 import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.IterativeStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -123,6 +126,150 @@ public final class ScenarioJobs {
         .sinkTo(new DiscardingSink<>())
         .name("discard");
     return env;
+  }
+
+  /**
+   * Events of 1 KiB at a steady rate from one source, as a topic with a producer ahead of its
+   * consumers would deliver them. Kilobyte records keep the data in flight small, so that a
+   * savepoint's barrier passes a backpressured exchange in well under a second.
+   */
+  public static DataStream<Tuple2<Long, byte[]>> events(
+      StreamExecutionEnvironment env, int perSecond) {
+    return env.fromSequence(0, Long.MAX_VALUE)
+        .setParallelism(1)
+        .uid("sequence")
+        .map(new Pace(perSecond))
+        .returns(EVENT)
+        .setParallelism(1)
+        .uid("events")
+        .name("events");
+  }
+
+  /** 1300 events/s into work that costs 1 ms of CPU each: one subtask keeps up with ~1000/s. */
+  public static StreamExecutionEnvironment computeBottleneck(
+      StreamExecutionEnvironment env, int parallelism) {
+    env.setParallelism(parallelism);
+    events(env, 1300)
+        .rebalance()
+        .map(new Spin(1000))
+        .uid("enrich")
+        .name("enrich")
+        .sinkTo(new DiscardingSink<>())
+        .name("discard");
+    return env;
+  }
+
+  /**
+   * 1300 events/s into lookups against one backend that answers one call at a time, a millisecond
+   * each: more subtasks only queue at the backend, so scaling up cannot help.
+   */
+  public static StreamExecutionEnvironment saturatedBackend(
+      StreamExecutionEnvironment env, int parallelism) {
+    env.setParallelism(parallelism);
+    events(env, 1300)
+        .rebalance()
+        .map(new SharedBackendCall())
+        .uid("lookup")
+        .name("lookup")
+        .sinkTo(new DiscardingSink<>())
+        .name("discard");
+    return env;
+  }
+
+  /** 1300 events/s where nine in ten carry the same key, into 1 ms of CPU per event. */
+  public static StreamExecutionEnvironment pacedHotKey(
+      StreamExecutionEnvironment env, int parallelism) {
+    env.setParallelism(parallelism);
+    events(env, 1300)
+        .keyBy(e -> e.f0 % 10 == 0 ? e.f0 : 0L, Types.LONG)
+        .map(new Spin(1000))
+        .uid("per-key work")
+        .name("per-key work")
+        .sinkTo(new DiscardingSink<>())
+        .name("discard");
+    return env;
+  }
+
+  /** 1300 events/s through a rebalance and a keyBy: two all-to-all exchanges to buffer. */
+  public static StreamExecutionEnvironment pacedWideShuffle(
+      StreamExecutionEnvironment env, int parallelism) {
+    env.setParallelism(parallelism);
+    events(env, 1300)
+        .rebalance()
+        .map(e -> e.f0)
+        .uid("spread")
+        .name("spread")
+        .keyBy(x -> x % 1024, Types.LONG)
+        .map(x -> x + 1)
+        .uid("keyed sum")
+        .name("keyed sum")
+        .sinkTo(new DiscardingSink<>())
+        .name("discard");
+    return env;
+  }
+
+  static final TypeInformation<Tuple2<Long, byte[]>> EVENT =
+      Types.TUPLE(Types.LONG, Types.PRIMITIVE_ARRAY(Types.BYTE));
+
+  /**
+   * Emits on a schedule and keeps the debt when held up, as a consumer with lag does: while
+   * backpressured it never waits, so it shows as backpressured nearly all the time.
+   */
+  static final class Pace implements MapFunction<Long, Tuple2<Long, byte[]>> {
+    private final int perSecond;
+    private long start;
+    private long emitted;
+
+    Pace(int perSecond) {
+      this.perSecond = perSecond;
+    }
+
+    @Override
+    public Tuple2<Long, byte[]> map(Long n) throws Exception {
+      long now = System.nanoTime();
+      if (emitted == 0) {
+        start = now;
+      }
+      long due = start + emitted++ * 1_000_000_000L / perSecond;
+      if (due - now > 1_000_000) {
+        Thread.sleep((due - now) / 1_000_000);
+      }
+      return Tuple2.of(n, new byte[1024]);
+    }
+  }
+
+  /**
+   * Holds a CPU for a fixed wall-clock time per event: the capacity per subtask stays the same on a
+   * busy machine, and the time shows as CPU time, as real computation would.
+   */
+  static final class Spin implements MapFunction<Tuple2<Long, byte[]>, Long> {
+    private final long micros;
+
+    Spin(long micros) {
+      this.micros = micros;
+    }
+
+    @Override
+    public Long map(Tuple2<Long, byte[]> e) {
+      long end = System.nanoTime() + micros * 1000;
+      while (System.nanoTime() < end) {
+        Thread.onSpinWait();
+      }
+      return e.f0;
+    }
+  }
+
+  /** A call into a backend that serves one caller at a time, shared by every subtask. */
+  static final class SharedBackendCall implements MapFunction<Tuple2<Long, byte[]>, Long> {
+    private static final Object BACKEND = new Object();
+
+    @Override
+    public Long map(Tuple2<Long, byte[]> e) throws Exception {
+      synchronized (BACKEND) {
+        Thread.sleep(1);
+      }
+      return e.f0;
+    }
   }
 
   /** Sleeps one millisecond every {@code every} records: a few thousand records per second. */

@@ -9,6 +9,7 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.runtime.jobgraph.JobGraph;
+import org.apache.flink.runtime.jobgraph.SavepointRestoreSettings;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -43,11 +44,17 @@ public final class TestingFlinkCluster implements AutoCloseable {
 
   /** Submits the job the environment describes and returns its id once the job is RUNNING. */
   public JobID submit(StreamExecutionEnvironment env, String name) throws Exception {
+    return submit(env, name, SavepointRestoreSettings.none());
+  }
+
+  /** Submits the job, restoring it as the settings say (a savepoint path, or nothing). */
+  public JobID submit(StreamExecutionEnvironment env, String name, SavepointRestoreSettings restore)
+      throws Exception {
     StreamGraph streamGraph = env.getStreamGraph();
     streamGraph.setJobName(name);
     JobGraph graph = streamGraph.getJobGraph();
-    JobID id = cluster.submitJob(graph).get(30, TimeUnit.SECONDS).getJobID();
-    return id;
+    graph.setSavepointRestoreSettings(restore);
+    return cluster.submitJob(graph).get(30, TimeUnit.SECONDS).getJobID();
   }
 
   /** Waits until the job reaches the status, polling the cluster (no fixed sleeps). */
@@ -97,6 +104,12 @@ public final class TestingFlinkCluster implements AutoCloseable {
     public Builder taskManagers(int count, int slotsEach) {
       this.taskManagers = count;
       this.slotsPerTaskManager = slotsEach;
+      return this;
+    }
+
+    /** A fixed REST port, so that a cluster started again is found at the same address. */
+    public Builder restPort(int port) {
+      config.setString(RestOptions.BIND_PORT.key(), Integer.toString(port));
       return this;
     }
 

@@ -34,7 +34,12 @@ public final class TestingKubernetes implements AutoCloseable {
     this.client = client;
   }
 
+  /** Held so that the setting sticks: the mock logs every request it answers at INFO. */
+  private static final java.util.logging.Logger MOCK_LOG =
+      java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+
   public static TestingKubernetes start() {
+    MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
     KubernetesMockServer server =
         new KubernetesMockServer(
             new Context(),

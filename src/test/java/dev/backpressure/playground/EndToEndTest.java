@@ -1,0 +1,255 @@
+package dev.backpressure.playground;
+
+import static dev.backpressure.operator.FlinkDeployments.GUARD_ANNOTATION;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.backpressure.api.DeploymentReport;
+import dev.backpressure.api.RemediationPolicySpec;
+import dev.backpressure.diagnosis.Cause;
+import dev.backpressure.remediation.GuardState;
+import dev.backpressure.remediation.MemorySize;
+import dev.backpressure.state.GuardStateJson;
+import dev.backpressure.testing.Await;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The whole loop on real parts: a real Flink job with real backpressure, the Kubernetes API with
+ * both CRDs, a stand-in Flink operator that restarts the job on each spec change, and this
+ * operator. Assertions are on the FlinkDeployment spec, the policy status, the events and the job's
+ * own metrics.
+ */
+class EndToEndTest {
+
+  private static final String OVERRIDES = "pipeline.jobvertex-parallelism-overrides";
+  private static final Duration MINUTES = Duration.ofMinutes(4);
+
+  @Test
+  void computeBottleneckIsScaledOnceAndVerified() throws Exception {
+    try (PlaygroundStack stack =
+        PlaygroundStack.start(
+            PlaygroundScenario.COMPUTE, RemediationPolicySpec.Mode.Enforce, System.out::println)) {
+      JobMeter meter = new JobMeter(stack.flink.restUrl());
+      awaitBackpressure(stack, meter);
+      JobMeter.Reading before = measure(meter);
+      stack.startOperator();
+
+      DeploymentReport verified =
+          Await.until(
+              "the change to be verified",
+              () -> stack.report().orElse(null),
+              r -> r.lastChange != null && "VERIFIED".equals(r.lastChange.outcome),
+              MINUTES);
+      System.out.println("verified: " + verified.lastChange.reason);
+
+      assertThat(stack.flinkConfiguration(OVERRIDES)).matches("[0-9a-f]{32}:2");
+      assertThat(stack.flink.rollouts()).isEqualTo(2);
+      assertThat(stack.events("ChangeApplied")).hasSize(1);
+      assertThat(stack.events("ChangeVerified")).hasSize(1);
+      assertThat(verified.lastChange.changes).singleElement().asString().contains(OVERRIDES);
+      assertThat(guard(stack).history())
+          .singleElement()
+          .satisfies(c -> assertThat(c.cause()).isEqualTo(Cause.COMPUTE_BOTTLENECK));
+      assertThat(stack.events("BackpressureDiagnosed"))
+          .isNotEmpty()
+          .allSatisfy(e -> assertThat(e.getMessage()).contains("'enrich"));
+
+      JobMeter.Reading after = measure(meter);
+      System.out.println("before " + before + "\nafter " + after);
+      assertThat(after.sourceBackPressure()).isLessThan(200);
+      assertThat(after.eventsPerSecond()).isGreaterThan(before.eventsPerSecond() * 1.15);
+      assertThat(after.parallelismOf("enrich")).isEqualTo("2");
+    }
+  }
+
+  @Test
+  void aJobThatCannotStartForWantOfBuffersGetsNetworkMemoryAndRuns() throws Exception {
+    try (PlaygroundStack stack =
+        PlaygroundStack.start(
+            PlaygroundScenario.NETWORK_BUFFERS,
+            RemediationPolicySpec.Mode.Enforce,
+            System.out::println)) {
+      Await.until("the job to be submitted", stack.flink::jobId, j -> j.isPresent(), MINUTES);
+      stack.startOperator();
+
+      DeploymentReport verified =
+          Await.until(
+              "the change to be verified",
+              () -> stack.report().orElse(null),
+              r -> r.lastChange != null && "VERIFIED".equals(r.lastChange.outcome),
+              MINUTES);
+      System.out.println("verified: " + verified.lastChange.reason);
+      assertThat(guard(stack).history())
+          .singleElement()
+          .satisfies(c -> assertThat(c.cause()).isEqualTo(Cause.TOO_FEW_NETWORK_BUFFERS));
+      assertThat(verified.lastChange.reason).contains("runs again");
+
+      // Pinned with min = max, above the 1 MiB the job could not start with; the TaskManagers
+      // Flink started with that configuration are the proof that the memory model holds.
+      String min = stack.flinkConfiguration("taskmanager.memory.network.min");
+      String max = stack.flinkConfiguration("taskmanager.memory.network.max");
+      assertThat(min).isEqualTo(max);
+      assertThat(MemorySize.parse(min).bytes()).isGreaterThan(MemorySize.parse("1mb").bytes());
+      assertThat(stack.deployment().getSpec().getJob().getParallelism()).isEqualTo(8);
+      assertThat(stack.events("ChangeApplied")).hasSize(1);
+      assertThat(stack.flink.rollouts()).isEqualTo(2);
+
+      JobMeter.Reading running = measure(new JobMeter(stack.flink.restUrl()));
+      System.out.println("running: " + running);
+      assertThat(running.eventsPerSecond()).isGreaterThan(500);
+      assertThat(running.parallelismOf("keyed sum")).isEqualTo("8");
+    }
+  }
+
+  @Test
+  void aChangeThatDoesNotHelpIsRolledBackToTheExactValuesAndBarred() throws Exception {
+    try (PlaygroundStack stack =
+        PlaygroundStack.start(
+            PlaygroundScenario.ROLLBACK, RemediationPolicySpec.Mode.Enforce, System.out::println)) {
+      JobMeter meter = new JobMeter(stack.flink.restUrl());
+      awaitBackpressure(stack, meter);
+      String[] keysBefore = configurationKeys(stack);
+      stack.startOperator();
+
+      DeploymentReport rolledBack =
+          Await.until(
+              "the change to be rolled back",
+              () -> stack.report().orElse(null),
+              r -> r.lastChange != null && "ROLLED_BACK".equals(r.lastChange.outcome),
+              MINUTES);
+      System.out.println("rolled back: " + rolledBack.lastChange.reason);
+
+      assertThat(guard(stack).history())
+          .singleElement()
+          .satisfies(c -> assertThat(c.cause()).isEqualTo(Cause.BLOCKING_IO));
+      assertThat(rolledBack.lastChange.reason).contains("did not improve");
+      // The override the change added is gone again: the spec is as the user wrote it.
+      assertThat(stack.flinkConfiguration(OVERRIDES)).isNull();
+      assertThat(configurationKeys(stack)).containsExactly(keysBefore);
+      assertThat(stack.deployment().getSpec().getJob().getParallelism()).isEqualTo(1);
+      assertThat(stack.events("ChangeRolledBack"))
+          .singleElement()
+          .satisfies(e -> assertThat(e.getType()).isEqualTo("Warning"));
+      assertThat(guard(stack).barred())
+          .singleElement()
+          .satisfies(b -> assertThat(b.key()).startsWith("BLOCKING_IO/"));
+
+      // Flink runs the job as before again: one lookup subtask, and still backpressured.
+      Await.until(
+          "the job to run at its old parallelism",
+          () -> measure(meter),
+          r -> r.parallelismOf("lookup").equals("1") && r.sourceBackPressure() >= 500,
+          MINUTES);
+      assertThat(stack.flink.rollouts()).isEqualTo(3);
+    }
+  }
+
+  @Test
+  void skewGetsAdviceAndTheSpecStaysUntouched() throws Exception {
+    try (PlaygroundStack stack =
+        PlaygroundStack.start(
+            PlaygroundScenario.SKEW, RemediationPolicySpec.Mode.Enforce, System.out::println)) {
+      JobMeter meter = new JobMeter(stack.flink.restUrl());
+      awaitBackpressure(stack, meter);
+      var specBefore = stack.deployment().getSpec();
+      stack.startOperator();
+
+      DeploymentReport advised =
+          Await.until(
+              "advice for the hot key",
+              () -> stack.report().orElse(null),
+              r -> "Advised".equals(r.phase),
+              MINUTES);
+      assertThat(advised.lastDiagnosis.cause).isEqualTo("DATA_SKEW");
+      assertThat(advised.lastDiagnosis.vertex).contains("per-key work");
+      assertThat(stack.events("AdviceOnly")).hasSize(1);
+      assertThat(stack.events("ChangeApplied")).isEmpty();
+      assertThat(stack.deployment().getSpec()).isEqualTo(specBefore);
+      assertThat(stack.flink.rollouts()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void dryRunReportsAndPlansButLeavesTheSpecAlone() throws Exception {
+    try (PlaygroundStack stack =
+        PlaygroundStack.start(
+            PlaygroundScenario.COMPUTE, RemediationPolicySpec.Mode.DryRun, System.out::println)) {
+      JobMeter meter = new JobMeter(stack.flink.restUrl());
+      awaitBackpressure(stack, meter);
+      var specBefore = stack.deployment().getSpec();
+      stack.startOperator();
+
+      Await.until(
+          "a planned change", () -> stack.events("ChangePlanned"), e -> !e.isEmpty(), MINUTES);
+      DeploymentReport report = stack.report().orElseThrow();
+      assertThat(report.lastDiagnosis.cause).isEqualTo("COMPUTE_BOTTLENECK");
+      assertThat(stack.events("ChangePlanned").get(0).getMessage())
+          .contains(OVERRIDES)
+          .contains(":2");
+      assertThat(stack.events("ChangeApplied")).isEmpty();
+      assertThat(stack.deployment().getSpec()).isEqualTo(specBefore);
+      assertThat(stack.flink.rollouts()).isEqualTo(1);
+      assertThat(measure(meter).sourceBackPressure()).isGreaterThanOrEqualTo(500);
+    }
+  }
+
+  @Test
+  void anOperatorStoppedMidChangeResumesAndAppliesNothingTwice() throws Exception {
+    try (PlaygroundStack stack =
+        PlaygroundStack.start(
+            PlaygroundScenario.COMPUTE, RemediationPolicySpec.Mode.Enforce, System.out::println)) {
+      JobMeter meter = new JobMeter(stack.flink.restUrl());
+      awaitBackpressure(stack, meter);
+      stack.startOperator();
+      Await.until(
+          "the change to be applied",
+          () -> stack.events("ChangeApplied"),
+          e -> !e.isEmpty(),
+          MINUTES);
+      stack.stopOperator();
+      // While no operator runs, the Flink operator rolls the change out.
+      Await.until("the rollout of the change", () -> stack.flink.rollouts(), n -> n == 2, MINUTES);
+
+      stack.startOperator();
+      DeploymentReport verified =
+          Await.until(
+              "the resumed change to be verified",
+              () -> stack.report().orElse(null),
+              r -> r.lastChange != null && "VERIFIED".equals(r.lastChange.outcome),
+              MINUTES);
+      assertThat(verified.lastChange.changes).hasSize(1);
+      assertThat(stack.events("ChangeApplied")).hasSize(1);
+      assertThat(stack.flinkConfiguration(OVERRIDES)).matches("[0-9a-f]{32}:2");
+      assertThat(stack.flink.rollouts()).isEqualTo(2);
+      assertThat(guard(stack).history()).hasSize(1);
+      assertThat(guard(stack).inFlight()).isEmpty();
+    }
+  }
+
+  private static void awaitBackpressure(PlaygroundStack stack, JobMeter meter)
+      throws InterruptedException {
+    Await.until("the job to run", stack.flink::jobId, j -> j.isPresent(), MINUTES);
+    Await.until(
+        "the source to be backpressured",
+        () -> measure(meter),
+        r -> r.sourceBackPressure() >= 500,
+        MINUTES);
+  }
+
+  private static GuardState guard(PlaygroundStack stack) throws GuardStateJson.Unreadable {
+    return GuardStateJson.read(
+        stack.deployment().getMetadata().getAnnotations().get(GUARD_ANNOTATION));
+  }
+
+  private static String[] configurationKeys(PlaygroundStack stack) {
+    return stack.deployment().getSpec().getFlinkConfiguration().keySet().toArray(String[]::new);
+  }
+
+  private static JobMeter.Reading measure(JobMeter meter) {
+    try {
+      return meter.measure(Duration.ofSeconds(5));
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
