@@ -43,7 +43,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
   verbs: ["list", "watch"]
 - apiGroups: ["backpressure.dev"]
   resources: ["remediationpolicies/status"]
-  verbs: ["patch"]
+  verbs: ["update"]
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create"]

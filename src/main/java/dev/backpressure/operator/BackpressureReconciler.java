@@ -27,6 +27,7 @@ import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.MaxReconciliationInterval;
+import io.javaoperatorsdk.operator.api.reconciler.PrimaryUpdateAndCacheUtils;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
@@ -64,6 +65,7 @@ import org.slf4j.LoggerFactory;
 public final class BackpressureReconciler implements Reconciler<RemediationPolicy> {
 
   private static final Logger LOG = LoggerFactory.getLogger(BackpressureReconciler.class);
+  private static final Duration RESTART_GRACE = Duration.ofSeconds(30);
 
   private final Clock clock;
   private final ExecutorService scrapes;
@@ -156,7 +158,7 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
       events.record(policy, EventReason.PolicyInvalid, message);
       conditions.add(
           Conditions.of(Conditions.READY, false, Conditions.INVALID_SPEC, message, generation));
-      return finish(policy, old, status, conditions, now, Duration.ofMinutes(5));
+      return finish(policy, context, old, status, conditions, now, Duration.ofMinutes(5));
     }
     PolicySettings settings = parsed.settings().get();
     List<FlinkDeployment> governed = governed(policy);
@@ -185,13 +187,6 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
       }
       ScrapeResult result = scraped.get(key);
       Optional<DeploymentReport.Diagnosis> diag = Optional.empty();
-      if (result != null && result.failure().isPresent()) {
-        unreadable.add(fd.getMetadata().getName());
-        events.record(
-            fd,
-            EventReason.ScrapeFailed,
-            "cannot read Flink, no action: " + result.failure().get());
-      }
       if (result != null && result.diagnosis().isPresent()) {
         diag = Optional.of(report(result.diagnosis().get()));
       }
@@ -201,6 +196,15 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
       if (FlinkDeployments.guardAnnotation(fd).map(a -> a.contains("\"inFlight\"")).orElse(false)) {
         FlinkDeployment fresh = read(context.getClient(), fd);
         current = fresh == null ? fd : fresh;
+      }
+      if (result != null
+          && result.failure().isPresent()
+          && !duringOurRestart(current, result.at(), settings.scrapeInterval())) {
+        unreadable.add(fd.getMetadata().getName());
+        events.record(
+            fd,
+            EventReason.ScrapeFailed,
+            "cannot read Flink, no action: " + result.failure().get());
       }
       Outcome outcome =
           decideAndAct(context.getClient(), policy, current, key, settings, result, now);
@@ -272,7 +276,35 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
                 : "Flink REST could not be read (no action taken) for: "
                     + String.join(", ", unreadable),
             generation));
-    return finish(policy, old, status, conditions, now, settings.scrapeInterval());
+    return finish(policy, context, old, status, conditions, now, settings.scrapeInterval());
+  }
+
+  /**
+   * While our own change rolls out, Flink's REST endpoint goes away, and a restarted job has no
+   * metrics for a few seconds: that is the restart we asked for, not a fault to warn about (the
+   * guard never acts on an unreadable job either way). It ends a grace period after the guard saw
+   * the job running and stable again.
+   */
+  private static boolean duringOurRestart(FlinkDeployment fd, Instant failedAt, Duration interval) {
+    Optional<GuardState.InFlight> change;
+    try {
+      change =
+          FlinkDeployments.guardAnnotation(fd).isEmpty()
+              ? Optional.empty()
+              : GuardStateJson.read(FlinkDeployments.guardAnnotation(fd).get()).inFlight();
+    } catch (GuardStateJson.Unreadable e) {
+      return false;
+    }
+    Duration grace =
+        interval.multipliedBy(3).compareTo(RESTART_GRACE) > 0
+            ? interval.multipliedBy(3)
+            : RESTART_GRACE;
+    return change.isPresent()
+        && change
+            .get()
+            .stableSince()
+            .map(since -> failedAt.isBefore(since.plus(grace)))
+            .orElse(true);
   }
 
   /** What happened to one deployment in this pass. */
@@ -604,6 +636,7 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
    */
   private UpdateControl<RemediationPolicy> finish(
       RemediationPolicy policy,
+      Context<RemediationPolicy> context,
       RemediationPolicyStatus old,
       RemediationPolicyStatus status,
       List<Condition> conditions,
@@ -613,11 +646,20 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
     if (StatusComparison.same(old, status)) {
       return UpdateControl.<RemediationPolicy>noUpdate().rescheduleAfter(next);
     }
-    RemediationPolicy update = new RemediationPolicy();
-    update.setMetadata(policy.getMetadata());
-    update.setStatus(status);
+    // The whole status replaced, with optimistic locking, and the result cached for the next pass:
+    // a JSON patch computed against a cached copy that lags behind the API server (the framework's
+    // default without server-side apply) addresses list elements that are no longer there.
+    PrimaryUpdateAndCacheUtils.updateStatusAndCacheResource(
+        policy,
+        context,
+        p -> {
+          RemediationPolicy update = new RemediationPolicy();
+          update.setMetadata(p.getMetadata());
+          update.setStatus(status);
+          return update;
+        });
     // Guard timers (verification windows, stabilization timeouts) run on the clock, not on events:
     // come back every scrape interval even when a scrape brought nothing new.
-    return UpdateControl.patchStatus(update).rescheduleAfter(next);
+    return UpdateControl.<RemediationPolicy>noUpdate().rescheduleAfter(next);
   }
 }

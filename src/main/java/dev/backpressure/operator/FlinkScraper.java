@@ -28,7 +28,8 @@ import org.apache.flink.kubernetes.operator.api.FlinkDeployment;
  * Scrapes every FlinkDeployment a policy governs, one policy per poll, the deployments side by side
  * on a bounded pool (their HTTP requests on a second one, so that a scrape never waits for a thread
  * its own siblings hold). Keeps one {@link JobWatch} (the window of snapshots) per deployment and
- * job, so that a resubmitted job starts a fresh window.
+ * job, so that a resubmitted job starts a fresh window, and forgets it once the deployment has not
+ * been scraped for a while (no longer selected, deleted, or its policy gone).
  */
 final class FlinkScraper
     implements PerResourcePollingEventSource.ResourceFetcher<ScrapeResult, RemediationPolicy> {
@@ -40,6 +41,7 @@ final class FlinkScraper
   private final OperatorMetrics metrics;
   private final Duration requestTimeout;
   private final Map<String, Watched> watches = new ConcurrentHashMap<>();
+  private final Map<String, Instant> forgetAfter = new ConcurrentHashMap<>();
 
   private record Watched(String url, String jobId, SnapshotReader reader, JobWatch watch) {}
 
@@ -64,6 +66,7 @@ final class FlinkScraper
     if (settings.isEmpty()) {
       return Set.of();
     }
+    forgetUnscraped(clock.instant());
     Map<String, Future<ScrapeResult>> running = new LinkedHashMap<>();
     for (FlinkDeployment fd : governed.apply(policy)) {
       String key = fd.getMetadata().getNamespace() + "/" + fd.getMetadata().getName();
@@ -84,6 +87,24 @@ final class FlinkScraper
     return results;
   }
 
+  /**
+   * A deployment not scraped for three of its intervals and a minute is no longer governed by any
+   * live policy: its window would only hold memory (and stale snapshots should it come back).
+   */
+  private void forgetUnscraped(Instant now) {
+    forgetAfter.forEach(
+        (key, after) -> {
+          if (now.isAfter(after) && forgetAfter.remove(key, after)) {
+            watches.remove(key);
+          }
+        });
+  }
+
+  /** How many deployments' windows are held, for tests. */
+  int watchedDeployments() {
+    return watches.size();
+  }
+
   @Override
   public Optional<Duration> fetchDelay(Set<ScrapeResult> lastFetched, RemediationPolicy policy) {
     return PolicySettings.parse(policy.getSpec()).settings().map(PolicySettings::scrapeInterval);
@@ -92,6 +113,7 @@ final class FlinkScraper
   private ScrapeResult scrape(String key, FlinkDeployment fd, PolicySettings settings) {
     long start = System.nanoTime();
     Instant at = clock.instant();
+    forgetAfter.put(key, at.plus(settings.scrapeInterval().multipliedBy(3)).plusSeconds(60));
     String url = settings.restUrl(fd.getMetadata().getName(), fd.getMetadata().getNamespace());
     String knownJob =
         fd.getStatus() != null && fd.getStatus().getJobStatus() != null

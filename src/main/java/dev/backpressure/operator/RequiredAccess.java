@@ -16,7 +16,7 @@ public final class RequiredAccess {
       List.of(
           new Rule("flink.apache.org", "flinkdeployments", Set.of("get", "list", "watch", "patch")),
           new Rule("backpressure.dev", "remediationpolicies", Set.of("list", "watch")),
-          new Rule("backpressure.dev", "remediationpolicies/status", Set.of("patch")),
+          new Rule("backpressure.dev", "remediationpolicies/status", Set.of("update")),
           new Rule("", "events", Set.of("create")));
 
   /** Only with leader election, in the operator's own namespace. */

@@ -15,6 +15,7 @@ import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.time.Instant;
@@ -89,6 +90,15 @@ class OperatorTest {
 
   private FlinkDeployment deployment(String name) {
     return client.resources(FlinkDeployment.class).inNamespace("default").withName(name).get();
+  }
+
+  /** Waits for the operator's patch to reach the deployment "orders". */
+  private FlinkDeployment awaitOurChange() throws InterruptedException {
+    return Await.until(
+        "our change on the deployment",
+        () -> deployment("orders"),
+        fd -> fd.getSpec().getFlinkConfiguration().containsKey(OVERRIDES),
+        WAIT);
   }
 
   private RemediationPolicy policy(String name) {
@@ -167,12 +177,7 @@ class OperatorTest {
         .create();
     startOperator();
 
-    FlinkDeployment patched =
-        Await.until(
-            "the overrides key on the deployment",
-            () -> deployment("orders"),
-            fd -> fd.getSpec().getFlinkConfiguration().containsKey(OVERRIDES),
-            WAIT);
+    FlinkDeployment patched = awaitOurChange();
     String vertex = "20ba6b65f97481d5570070de90e4e791";
     assertThat(patched.getSpec().getFlinkConfiguration().get(OVERRIDES)).isEqualTo(vertex + ":8");
     // Nothing else in the spec moved.
@@ -258,17 +263,60 @@ class OperatorTest {
   }
 
   @Test
+  void flinkGoneWhileOurChangeRollsOutIsTheRestartNotAWarning() throws Exception {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    createRunning(TestingFlinkDeployments.running("orders").build());
+    client
+        .resource(policy("fix", RemediationPolicySpec.Mode.Enforce, flink.url().toString()))
+        .create();
+    operator = TestingOperator.start(client, clock, registry);
+    FlinkDeployment applied = awaitOurChange();
+    // The Flink operator stops the job to roll the change out: its REST endpoint goes away.
+    applied.setStatus(TestingFlinkDeployments.upgradingStatus(applied));
+    client.resource(applied).updateStatus();
+    flink.close();
+    Await.until(
+        "three failed scrapes",
+        () -> registry.find("backpressure.scrape.failures").counters(),
+        counters -> counters.stream().mapToDouble(c -> c.count()).sum() >= 3,
+        WAIT);
+    assertThat(events("orders", "ScrapeFailed")).isEmpty();
+    assertThat(policy("fix").getStatus().conditions)
+        .anySatisfy(
+            c -> {
+              assertThat(c.getType()).isEqualTo("Degraded");
+              assertThat(c.getStatus()).isEqualTo("False");
+            });
+
+    // The job is back on the new spec, STABLE and RUNNING; once past the restart's grace period, a
+    // Flink that cannot be read is a fault again, and it is said.
+    FlinkDeployment upgraded = deployment("orders");
+    upgraded.setStatus(
+        TestingFlinkDeployments.stableStatus(upgraded, "de524132b108fa35bad767da970d0c90"));
+    client.resource(upgraded).updateStatus();
+    Await.until(
+        "the guard to see the job stable",
+        () ->
+            deployment("orders")
+                .getMetadata()
+                .getAnnotations()
+                .get(FlinkDeployments.GUARD_ANNOTATION),
+        a -> a.contains("stableSince"),
+        WAIT);
+    assertThat(events("orders", "ScrapeFailed")).isEmpty();
+    clock.advance(Duration.ofSeconds(31));
+    Await.until(
+        "a ScrapeFailed event", () -> events("orders", "ScrapeFailed"), l -> !l.isEmpty(), WAIT);
+  }
+
+  @Test
   void aConflictingEditIsNotOverwritten() throws Exception {
     createRunning(TestingFlinkDeployments.running("orders").build());
     client
         .resource(policy("fix", RemediationPolicySpec.Mode.Enforce, flink.url().toString()))
         .create();
     startOperator();
-    Await.until(
-        "our change",
-        () -> deployment("orders"),
-        fd -> fd.getSpec().getFlinkConfiguration().containsKey(OVERRIDES),
-        WAIT);
+    awaitOurChange();
 
     // A person sets their own override while ours is in flight.
     client
@@ -327,12 +375,7 @@ class OperatorTest {
         .resource(policy("fix", RemediationPolicySpec.Mode.Enforce, flink.url().toString()))
         .create();
     startOperator();
-    FlinkDeployment applied =
-        Await.until(
-            "our change",
-            () -> deployment("orders"),
-            fd -> fd.getSpec().getFlinkConfiguration().containsKey(OVERRIDES),
-            WAIT);
+    FlinkDeployment applied = awaitOurChange();
     // The event is written right after the patch: wait for it, so that the count below is final.
     Await.until(
         "the ChangeApplied event",

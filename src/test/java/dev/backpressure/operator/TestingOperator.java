@@ -16,15 +16,13 @@ final class TestingOperator {
   private TestingOperator() {}
 
   static OperatorRuntime.Running start(KubernetesClient client, Clock clock) {
+    return start(client, clock, new SimpleMeterRegistry());
+  }
+
+  static OperatorRuntime.Running start(
+      KubernetesClient client, Clock clock, SimpleMeterRegistry registry) {
     return new OperatorRuntime(
-            client,
-            Set.of(),
-            Optional.empty(),
-            false,
-            new SimpleMeterRegistry(),
-            clock,
-            2,
-            Duration.ofSeconds(2))
+            client, Set.of(), Optional.empty(), false, registry, clock, 2, Duration.ofSeconds(2))
         .start();
   }
 }

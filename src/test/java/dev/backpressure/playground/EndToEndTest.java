@@ -27,19 +27,13 @@ class EndToEndTest {
   @Test
   void computeBottleneckIsScaledOnceAndVerified() throws Exception {
     try (PlaygroundStack stack =
-        PlaygroundStack.start(
-            PlaygroundScenario.COMPUTE, RemediationPolicySpec.Mode.Enforce, System.out::println)) {
+        start(PlaygroundScenario.COMPUTE, RemediationPolicySpec.Mode.Enforce)) {
       JobMeter meter = new JobMeter(stack.flink.restUrl());
       awaitBackpressure(stack, meter);
       JobMeter.Reading before = measure(meter);
       stack.startOperator();
 
-      DeploymentReport verified =
-          Await.until(
-              "the change to be verified",
-              () -> stack.report().orElse(null),
-              r -> r.lastChange != null && "VERIFIED".equals(r.lastChange.outcome),
-              MINUTES);
+      DeploymentReport verified = awaitChange(stack, "VERIFIED");
       System.out.println("verified: " + verified.lastChange.reason);
 
       assertThat(stack.flinkConfiguration(OVERRIDES)).matches("[0-9a-f]{32}:2");
@@ -65,19 +59,11 @@ class EndToEndTest {
   @Test
   void aJobThatCannotStartForWantOfBuffersGetsNetworkMemoryAndRuns() throws Exception {
     try (PlaygroundStack stack =
-        PlaygroundStack.start(
-            PlaygroundScenario.NETWORK_BUFFERS,
-            RemediationPolicySpec.Mode.Enforce,
-            System.out::println)) {
+        start(PlaygroundScenario.NETWORK_BUFFERS, RemediationPolicySpec.Mode.Enforce)) {
       Await.until("the job to be submitted", stack.flink::jobId, j -> j.isPresent(), MINUTES);
       stack.startOperator();
 
-      DeploymentReport verified =
-          Await.until(
-              "the change to be verified",
-              () -> stack.report().orElse(null),
-              r -> r.lastChange != null && "VERIFIED".equals(r.lastChange.outcome),
-              MINUTES);
+      DeploymentReport verified = awaitChange(stack, "VERIFIED");
       System.out.println("verified: " + verified.lastChange.reason);
       assertThat(guard(stack).history())
           .singleElement()
@@ -104,19 +90,13 @@ class EndToEndTest {
   @Test
   void aChangeThatDoesNotHelpIsRolledBackToTheExactValuesAndBarred() throws Exception {
     try (PlaygroundStack stack =
-        PlaygroundStack.start(
-            PlaygroundScenario.ROLLBACK, RemediationPolicySpec.Mode.Enforce, System.out::println)) {
+        start(PlaygroundScenario.ROLLBACK, RemediationPolicySpec.Mode.Enforce)) {
       JobMeter meter = new JobMeter(stack.flink.restUrl());
       awaitBackpressure(stack, meter);
       String[] keysBefore = configurationKeys(stack);
       stack.startOperator();
 
-      DeploymentReport rolledBack =
-          Await.until(
-              "the change to be rolled back",
-              () -> stack.report().orElse(null),
-              r -> r.lastChange != null && "ROLLED_BACK".equals(r.lastChange.outcome),
-              MINUTES);
+      DeploymentReport rolledBack = awaitChange(stack, "ROLLED_BACK");
       System.out.println("rolled back: " + rolledBack.lastChange.reason);
 
       assertThat(guard(stack).history())
@@ -147,8 +127,7 @@ class EndToEndTest {
   @Test
   void skewGetsAdviceAndTheSpecStaysUntouched() throws Exception {
     try (PlaygroundStack stack =
-        PlaygroundStack.start(
-            PlaygroundScenario.SKEW, RemediationPolicySpec.Mode.Enforce, System.out::println)) {
+        start(PlaygroundScenario.SKEW, RemediationPolicySpec.Mode.Enforce)) {
       JobMeter meter = new JobMeter(stack.flink.restUrl());
       awaitBackpressure(stack, meter);
       var specBefore = stack.deployment().getSpec();
@@ -172,8 +151,7 @@ class EndToEndTest {
   @Test
   void dryRunReportsAndPlansButLeavesTheSpecAlone() throws Exception {
     try (PlaygroundStack stack =
-        PlaygroundStack.start(
-            PlaygroundScenario.COMPUTE, RemediationPolicySpec.Mode.DryRun, System.out::println)) {
+        start(PlaygroundScenario.COMPUTE, RemediationPolicySpec.Mode.DryRun)) {
       JobMeter meter = new JobMeter(stack.flink.restUrl());
       awaitBackpressure(stack, meter);
       var specBefore = stack.deployment().getSpec();
@@ -196,8 +174,7 @@ class EndToEndTest {
   @Test
   void anOperatorStoppedMidChangeResumesAndAppliesNothingTwice() throws Exception {
     try (PlaygroundStack stack =
-        PlaygroundStack.start(
-            PlaygroundScenario.COMPUTE, RemediationPolicySpec.Mode.Enforce, System.out::println)) {
+        start(PlaygroundScenario.COMPUTE, RemediationPolicySpec.Mode.Enforce)) {
       JobMeter meter = new JobMeter(stack.flink.restUrl());
       awaitBackpressure(stack, meter);
       stack.startOperator();
@@ -211,12 +188,7 @@ class EndToEndTest {
       Await.until("the rollout of the change", () -> stack.flink.rollouts(), n -> n == 2, MINUTES);
 
       stack.startOperator();
-      DeploymentReport verified =
-          Await.until(
-              "the resumed change to be verified",
-              () -> stack.report().orElse(null),
-              r -> r.lastChange != null && "VERIFIED".equals(r.lastChange.outcome),
-              MINUTES);
+      DeploymentReport verified = awaitChange(stack, "VERIFIED");
       assertThat(verified.lastChange.changes).hasSize(1);
       assertThat(stack.events("ChangeApplied")).hasSize(1);
       assertThat(stack.flinkConfiguration(OVERRIDES)).matches("[0-9a-f]{32}:2");
@@ -224,6 +196,21 @@ class EndToEndTest {
       assertThat(guard(stack).history()).hasSize(1);
       assertThat(guard(stack).inFlight()).isEmpty();
     }
+  }
+
+  private static PlaygroundStack start(PlaygroundScenario scenario, RemediationPolicySpec.Mode mode)
+      throws Exception {
+    return PlaygroundStack.start(scenario, mode, System.out::println);
+  }
+
+  /** Waits for the policy status to report the deployment's change with this outcome. */
+  private static DeploymentReport awaitChange(PlaygroundStack stack, String outcome)
+      throws InterruptedException {
+    return Await.until(
+        "the change to be " + outcome,
+        () -> stack.report().orElse(null),
+        r -> r.lastChange != null && outcome.equals(r.lastChange.outcome),
+        MINUTES);
   }
 
   private static void awaitBackpressure(PlaygroundStack stack, JobMeter meter)

@@ -7,6 +7,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -62,6 +63,27 @@ final class JobMeter {
     sourceMetric(jobId, vertexId, metric, agg);
     TimeUnit.MILLISECONDS.sleep(1000);
     return sourceMetric(jobId, vertexId, metric, agg);
+  }
+
+  /** The first line of the latest failure of the job, if it has failed since it was submitted. */
+  Optional<String> latestFailure() throws ScrapeException {
+    for (JsonNode j : rest.get("/jobs").path("jobs")) {
+      JsonNode entries =
+          rest.get("/jobs/" + j.path("id").asText() + "/exceptions")
+              .path("exceptionHistory")
+              .path("entries");
+      if (!entries.isEmpty()) {
+        JsonNode latest = entries.get(0);
+        return Optional.of(
+            latest
+                .path("stacktrace")
+                .asText("")
+                .lines()
+                .findFirst()
+                .orElse(latest.path("exceptionName").asText()));
+      }
+    }
+    return Optional.empty();
   }
 
   private String runningJob() throws ScrapeException {

@@ -55,15 +55,27 @@ public final class Playground {
               + " get flinkdeployments,remediationpolicies -w");
       say("Flink REST: " + stack.flink.restUrl() + " (try: diagnose --rest-url that address)");
       JobMeter meter = new JobMeter(stack.flink.restUrl());
-      JobMeter.Reading before =
-          Await.until(
-              "the job to run and show backpressure",
-              () -> measure(meter),
-              r ->
-                  scenario.expect == PlaygroundScenario.Expect.ADVICE
-                      || r.sourceBackPressure() >= 500,
-              LIMIT);
-      say("before: " + describe(before));
+      JobMeter.Reading before = null;
+      if (scenario.failsAtStartup()) {
+        String failure =
+            Await.until(
+                    "the job to fail at startup",
+                    () -> latestFailure(meter),
+                    Optional::isPresent,
+                    LIMIT)
+                .orElseThrow();
+        say("before: the job cannot start: " + failure);
+      } else {
+        before =
+            Await.until(
+                "the job to run and show backpressure",
+                () -> measure(meter),
+                r ->
+                    scenario.expect == PlaygroundScenario.Expect.ADVICE
+                        || r.sourceBackPressure() >= 500,
+                LIMIT);
+        say("before: " + describe(before));
+      }
       say(
           "starting the operator with policy '"
               + PlaygroundStack.POLICY
@@ -76,14 +88,16 @@ public final class Playground {
         JobMeter.Reading after =
             Await.until("the job to run", () -> measure(meter), r -> true, LIMIT);
         say("after:  " + describe(after));
-        say(
-            String.format(
-                Locale.ROOT,
-                "source backpressure %.0f → %.0f ms/s, throughput %.0f → %.0f events/s",
-                before.sourceBackPressure(),
-                after.sourceBackPressure(),
-                before.eventsPerSecond(),
-                after.eventsPerSecond()));
+        if (before != null) {
+          say(
+              String.format(
+                  Locale.ROOT,
+                  "source backpressure %.0f → %.0f ms/s, throughput %.0f → %.0f events/s",
+                  before.sourceBackPressure(),
+                  after.sourceBackPressure(),
+                  before.eventsPerSecond(),
+                  after.eventsPerSecond()));
+        }
       }
       printKubectl(stack);
       if (keep) {
@@ -187,6 +201,14 @@ public final class Playground {
                 r.eventsPerSecond()));
     r.vertices().forEach(v -> s.append(" '").append(v.name()).append("'=").append(v.parallelism()));
     return s.toString();
+  }
+
+  private static Optional<String> latestFailure(JobMeter meter) {
+    try {
+      return meter.latestFailure();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private static JobMeter.Reading measure(JobMeter meter) {

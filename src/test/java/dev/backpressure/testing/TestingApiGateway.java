@@ -19,12 +19,16 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLDecoder;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,8 +41,9 @@ import java.util.regex.Pattern;
 /**
  * Puts kubectl in front of the mock Kubernetes API: the mock answers discovery with empty lists and
  * watches only over WebSocket, while kubectl needs the discovery documents and watches over a
- * streamed HTTP response. This gateway serves both (from the CRDs loaded in the API) and passes
- * every other request through unchanged.
+ * streamed HTTP response. It also answers kubectl's requests for tables (the CRDs' printer columns)
+ * and its event field selectors, which the mock does not implement. Everything else passes through
+ * unchanged.
  */
 public final class TestingApiGateway implements AutoCloseable {
 
@@ -46,7 +51,7 @@ public final class TestingApiGateway implements AutoCloseable {
   private static final Pattern RESOURCE_PATH =
       Pattern.compile(
           "^/(?:api/(?<core>v1)|apis/(?<group>[^/]+)/(?<version>[^/]+))"
-              + "(?:/namespaces/(?<ns>[^/]+))?/(?<plural>[^/]+)$");
+              + "(?:/namespaces/(?<ns>[^/]+))?/(?<plural>[^/]+)(?:/(?<name>[^/]+))?$");
   private static final Set<String> HOP_BY_HOP =
       Set.of("connection", "content-length", "host", "transfer-encoding", "upgrade");
 
@@ -117,6 +122,8 @@ public final class TestingApiGateway implements AutoCloseable {
         reply(exchange, resourceList(path));
       } else if (get && isWatch(query)) {
         streamWatch(exchange, path, query);
+      } else if (get && isRead(path, query, exchange)) {
+        read(exchange, query);
       } else {
         forward(exchange);
       }
@@ -135,24 +142,7 @@ public final class TestingApiGateway implements AutoCloseable {
   }
 
   private void forward(HttpExchange exchange) throws IOException, InterruptedException {
-    byte[] body = exchange.getRequestBody().readAllBytes();
-    HttpRequest.Builder request =
-        HttpRequest.newBuilder(URI.create(upstream + exchange.getRequestURI().toString()))
-            .method(
-                exchange.getRequestMethod(),
-                body.length == 0
-                    ? HttpRequest.BodyPublishers.noBody()
-                    : HttpRequest.BodyPublishers.ofByteArray(body));
-    exchange
-        .getRequestHeaders()
-        .forEach(
-            (name, values) -> {
-              if (!HOP_BY_HOP.contains(name.toLowerCase(java.util.Locale.ROOT))) {
-                values.forEach(v -> request.header(name, v));
-              }
-            });
-    HttpResponse<byte[]> response =
-        http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+    HttpResponse<byte[]> response = send(exchange, exchange.getRequestURI().toString(), null);
     response
         .headers()
         .map()
@@ -170,6 +160,309 @@ public final class TestingApiGateway implements AutoCloseable {
     }
   }
 
+  /** Whether this GET needs an answer the mock cannot give: a table, or a filter on events. */
+  private static boolean isRead(String path, Map<String, String> query, HttpExchange exchange) {
+    Matcher m = RESOURCE_PATH.matcher(path);
+    if (!m.matches()) {
+      return false;
+    }
+    boolean eventFilter =
+        m.group("core") != null
+            && m.group("plural").equals("events")
+            && !query.getOrDefault("fieldSelector", "").isEmpty();
+    return wantsTable(exchange) || eventFilter;
+  }
+
+  private static boolean wantsTable(HttpExchange exchange) {
+    String accept = exchange.getRequestHeaders().getFirst("Accept");
+    return accept != null && accept.contains("as=Table");
+  }
+
+  /** Reads the objects as plain JSON from the mock, then filters events and builds the table. */
+  private void read(HttpExchange exchange, Map<String, String> query)
+      throws IOException, InterruptedException {
+    String path = exchange.getRequestURI().getPath();
+    Matcher m = RESOURCE_PATH.matcher(path);
+    m.matches();
+    boolean events = m.group("core") != null && m.group("plural").equals("events");
+    Map<String, String> upstreamQuery = new HashMap<>(query);
+    if (events) {
+      upstreamQuery.remove("fieldSelector");
+    }
+    HttpResponse<byte[]> response =
+        send(exchange, path + encode(upstreamQuery), "application/json");
+    if (response.statusCode() != 200) {
+      exchange.getResponseHeaders().set("Content-Type", "application/json");
+      exchange.sendResponseHeaders(response.statusCode(), response.body().length);
+      exchange.getResponseBody().write(response.body());
+      return;
+    }
+    JsonNode body = JSON.readTree(response.body());
+    List<JsonNode> items = new ArrayList<>();
+    if (body.has("items")) {
+      body.get("items").forEach(items::add);
+    } else {
+      items.add(body);
+    }
+    if (events) {
+      List<String> selector = selectorTerms(query.getOrDefault("fieldSelector", ""));
+      items.removeIf(event -> !FieldSelector.matches(selector, event));
+    }
+    if (wantsTable(exchange)) {
+      reply(exchange, table(m, items, body.path("metadata").path("resourceVersion").asText("")));
+    } else {
+      ObjectNode list = ((ObjectNode) body).deepCopy();
+      // The mock names every core list "List"; typed clients such as kubectl describe want the
+      // kind the API server gives.
+      list.put("kind", "EventList");
+      list.putArray("items").addAll(items);
+      reply(exchange, list);
+    }
+  }
+
+  private static List<String> selectorTerms(String selector) {
+    return selector.isEmpty() ? List.of() : List.of(selector.split(","));
+  }
+
+  private HttpResponse<byte[]> send(HttpExchange exchange, String pathAndQuery, String accept)
+      throws IOException, InterruptedException {
+    byte[] body = exchange.getRequestBody().readAllBytes();
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create(upstream + pathAndQuery))
+            .method(
+                exchange.getRequestMethod(),
+                body.length == 0
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofByteArray(body));
+    exchange
+        .getRequestHeaders()
+        .forEach(
+            (name, values) -> {
+              String lower = name.toLowerCase(java.util.Locale.ROOT);
+              if (!HOP_BY_HOP.contains(lower) && !(accept != null && lower.equals("accept"))) {
+                values.forEach(v -> request.header(name, v));
+              }
+            });
+    if (accept != null) {
+      request.header("Accept", accept);
+    }
+    return http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  private static String encode(Map<String, String> query) {
+    if (query.isEmpty()) {
+      return "";
+    }
+    StringBuilder s = new StringBuilder("?");
+    query.forEach(
+        (k, v) -> {
+          if (s.length() > 1) {
+            s.append('&');
+          }
+          s.append(URLEncoder.encode(k, StandardCharsets.UTF_8))
+              .append('=')
+              .append(URLEncoder.encode(v, StandardCharsets.UTF_8));
+        });
+    return s.toString();
+  }
+
+  /** A meta.k8s.io/v1 Table with the columns the API server would print for this type. */
+  private JsonNode table(Matcher m, List<JsonNode> items, String resourceVersion) {
+    List<Column> columns = columns(m);
+    ObjectNode table = JSON.createObjectNode();
+    table.put("kind", "Table");
+    table.put("apiVersion", "meta.k8s.io/v1");
+    table.putObject("metadata").put("resourceVersion", resourceVersion);
+    ArrayNode definitions = table.putArray("columnDefinitions");
+    for (Column c : columns) {
+      ObjectNode d = definitions.addObject();
+      d.put("name", c.name());
+      d.put("type", c.type().equals("date") ? "string" : c.type());
+      d.put("format", c.name().equals("Name") ? "name" : "");
+      d.put("description", "");
+      d.put("priority", 0);
+    }
+    ArrayNode rows = table.putArray("rows");
+    Instant now = Instant.now();
+    for (JsonNode item : items) {
+      ObjectNode row = rows.addObject();
+      ArrayNode cells = row.putArray("cells");
+      for (Column c : columns) {
+        cells.add(c.cell(item, now));
+      }
+      ObjectNode partial = row.putObject("object");
+      partial.put("kind", "PartialObjectMetadata");
+      partial.put("apiVersion", "meta.k8s.io/v1");
+      partial.set("metadata", item.path("metadata").deepCopy());
+    }
+    return table;
+  }
+
+  private List<Column> columns(Matcher m) {
+    List<Column> columns = new ArrayList<>();
+    if (m.group("core") != null && m.group("plural").equals("events")) {
+      columns.add(new Column("Last Seen", "date", ".lastTimestamp"));
+      columns.add(new Column("Type", "string", ".type"));
+      columns.add(new Column("Reason", "string", ".reason"));
+      columns.add(new Column("Object", "object", ".involvedObject"));
+      columns.add(new Column("Message", "string", ".message"));
+      return columns;
+    }
+    columns.add(new Column("Name", "string", ".metadata.name"));
+    boolean age = false;
+    for (CustomResourceDefinition crd : crds()) {
+      if (m.group("core") == null
+          && crd.getSpec().getGroup().equals(m.group("group"))
+          && crd.getSpec().getNames().getPlural().equals(m.group("plural"))) {
+        for (CustomResourceDefinitionVersion v : crd.getSpec().getVersions()) {
+          if (v.getName().equals(m.group("version")) && v.getAdditionalPrinterColumns() != null) {
+            for (var c : v.getAdditionalPrinterColumns()) {
+              if (c.getPriority() == null || c.getPriority() == 0) {
+                columns.add(new Column(c.getName(), c.getType(), c.getJsonPath()));
+                age |= c.getJsonPath().equals(".metadata.creationTimestamp");
+              }
+            }
+          }
+        }
+      }
+    }
+    if (!age) {
+      columns.add(new Column("Age", "date", ".metadata.creationTimestamp"));
+    }
+    return columns;
+  }
+
+  /** One printer column: its heading, its type and where its value is in the object. */
+  private record Column(String name, String type, String jsonPath) {
+
+    JsonNode cell(JsonNode item, Instant now) {
+      if (type.equals("object")) {
+        JsonNode ref = item.path("involvedObject");
+        return JSON.getNodeFactory()
+            .textNode(
+                ref.path("kind").asText("").toLowerCase(java.util.Locale.ROOT)
+                    + "/"
+                    + ref.path("name").asText(""));
+      }
+      JsonNode value = JsonPathLite.first(item, jsonPath);
+      if (value == null || value.isNull() || value.isMissingNode()) {
+        if (type.equals("date") && item.has("metadata")) {
+          value = item.path("metadata").path("creationTimestamp");
+        }
+        if (value == null || value.isMissingNode() || value.isNull()) {
+          return JSON.getNodeFactory().nullNode();
+        }
+      }
+      if (type.equals("date")) {
+        return JSON.getNodeFactory()
+            .textNode(age(Duration.between(Instant.parse(value.asText()), now)));
+      }
+      return value;
+    }
+  }
+
+  /**
+   * Field selectors on events, as the API server applies them: a=b, a==b and a!=b, all must hold.
+   */
+  private static final class FieldSelector {
+    private FieldSelector() {}
+
+    static boolean matches(List<String> terms, JsonNode object) {
+      for (String term : terms) {
+        boolean negated = term.contains("!=");
+        String[] kv = term.split("!=|==|=", 2);
+        if (kv.length != 2) {
+          throw new IllegalArgumentException("field selector term without a value: " + term);
+        }
+        JsonNode value = object;
+        for (String part : kv[0].trim().split("\\.")) {
+          value = value.path(part);
+        }
+        boolean equal = value.asText("").equals(kv[1].trim());
+        if (equal == negated) {
+          return false;
+        }
+      }
+      return true;
+    }
+  }
+
+  /**
+   * The part of JSONPath that printer columns use: {@code .a.b}, {@code .a[0]} and {@code
+   * .a[?(@.k=="v")].b}; the first match, or null.
+   */
+  static final class JsonPathLite {
+    private static final Pattern FILTER =
+        Pattern.compile("\\?\\(@\\.([\\w.]+)==[\"']([^\"']*)[\"']\\)");
+
+    private JsonPathLite() {}
+
+    static JsonNode first(JsonNode root, String path) {
+      List<JsonNode> current = List.of(root);
+      int i = 0;
+      while (i < path.length()) {
+        char c = path.charAt(i);
+        if (c == '.') {
+          int end = i + 1;
+          while (end < path.length() && path.charAt(end) != '.' && path.charAt(end) != '[') {
+            end++;
+          }
+          String field = path.substring(i + 1, end);
+          current = current.stream().map(n -> n.get(field)).filter(n -> n != null).toList();
+          i = end;
+        } else if (c == '[') {
+          int end = path.indexOf(']', i);
+          String inside = path.substring(i + 1, end);
+          Matcher filter = FILTER.matcher(inside);
+          List<JsonNode> next = new ArrayList<>();
+          for (JsonNode n : current) {
+            if (filter.matches()) {
+              for (JsonNode element : n) {
+                JsonNode v = element;
+                for (String part : filter.group(1).split("\\.")) {
+                  v = v.path(part);
+                }
+                if (v.asText("").equals(filter.group(2))) {
+                  next.add(element);
+                }
+              }
+            } else if (n.isArray() && n.has(Integer.parseInt(inside.trim()))) {
+              next.add(n.get(Integer.parseInt(inside.trim())));
+            }
+          }
+          current = next;
+          i = end + 1;
+        } else {
+          throw new IllegalArgumentException("unsupported JSONPath: " + path);
+        }
+      }
+      return current.isEmpty() ? null : current.get(0);
+    }
+  }
+
+  /** Ages the way kubectl prints them: 45s, 3m12s, 25m, 4h5m, 30h, 9d. */
+  static String age(Duration d) {
+    long s = Math.max(0, d.getSeconds());
+    if (s < 120) {
+      return s + "s";
+    }
+    long min = s / 60;
+    if (min < 10) {
+      return s % 60 == 0 ? min + "m" : min + "m" + (s % 60) + "s";
+    }
+    long h = min / 60;
+    if (h < 3) {
+      return min + "m";
+    }
+    if (h < 8) {
+      return min % 60 == 0 ? h + "h" : h + "h" + (min % 60) + "m";
+    }
+    if (h < 48) {
+      return h + "h";
+    }
+    return (h / 24) + "d";
+  }
+
   /** Streams watch events as newline-separated JSON until the client hangs up. */
   private void streamWatch(HttpExchange exchange, String path, Map<String, String> query)
       throws IOException, InterruptedException {
@@ -183,6 +476,7 @@ public final class TestingApiGateway implements AutoCloseable {
         query.getOrDefault("fieldSelector", "").startsWith("metadata.name=")
             ? query.get("fieldSelector").substring("metadata.name=".length())
             : null;
+    boolean table = wantsTable(exchange);
     exchange.getResponseHeaders().set("Content-Type", "application/json");
     exchange.sendResponseHeaders(200, 0);
     OutputStream out = exchange.getResponseBody();
@@ -200,7 +494,8 @@ public final class TestingApiGateway implements AutoCloseable {
                 }
                 ObjectNode event = JSON.createObjectNode();
                 event.put("type", action.name());
-                event.set("object", JSON.valueToTree(resource));
+                JsonNode object = JSON.valueToTree(resource);
+                event.set("object", table ? table(m, List.of(object), "") : object);
                 try {
                   synchronized (out) {
                     out.write(JSON.writeValueAsBytes(event));

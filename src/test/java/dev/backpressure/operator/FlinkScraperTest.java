@@ -1,0 +1,80 @@
+package dev.backpressure.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.backpressure.api.RemediationPolicy;
+import dev.backpressure.api.RemediationPolicySpec;
+import dev.backpressure.testing.TestingClock;
+import dev.backpressure.testing.TestingFlinkDeployments;
+import dev.backpressure.testing.TestingFlinkRestServer;
+import dev.backpressure.testing.TestingFlinkRestServer.Fixture;
+import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.apache.flink.kubernetes.operator.api.FlinkDeployment;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The scraper keeps a window per governed deployment, and only while it is governed. */
+class FlinkScraperTest {
+
+  private final ExecutorService scrapes = Executors.newFixedThreadPool(2);
+  private final ExecutorService requests = Executors.newFixedThreadPool(4);
+  private final TestingFlinkRestServer flink =
+      TestingFlinkRestServer.replaying(Fixture.load("/fixtures/flink-1.20.3/compute.json"));
+
+  FlinkScraperTest() throws Exception {}
+
+  @AfterEach
+  void stop() {
+    scrapes.shutdownNow();
+    requests.shutdownNow();
+    flink.close();
+  }
+
+  @Test
+  void aDeploymentNoLongerSelectedLosesItsWindow() {
+    TestingClock clock = new TestingClock(Instant.parse("2026-03-02T10:00:00Z"));
+    List<FlinkDeployment> governed =
+        new ArrayList<>(
+            List.of(
+                TestingFlinkDeployments.running("orders").build(),
+                TestingFlinkDeployments.running("payments").build()));
+    FlinkScraper scraper =
+        new FlinkScraper(
+            p -> List.copyOf(governed),
+            scrapes,
+            requests,
+            clock,
+            new OperatorMetrics(new SimpleMeterRegistry()),
+            Duration.ofSeconds(5));
+    RemediationPolicy policy = new RemediationPolicy();
+    policy.setMetadata(new ObjectMetaBuilder().withName("fix").withNamespace("default").build());
+    policy.setSpec(new RemediationPolicySpec());
+    policy.getSpec().selector =
+        new LabelSelectorBuilder().withMatchLabels(Map.of("backpressure", "watched")).build();
+    policy.getSpec().scrapeInterval = "10s";
+    policy.getSpec().restUrlTemplate = flink.url().toString();
+
+    assertThat(scraper.fetchResources(policy))
+        .hasSize(2)
+        .allSatisfy(r -> assertThat(r.failure()).isEmpty());
+    assertThat(scraper.watchedDeployments()).isEqualTo(2);
+
+    governed.remove(1);
+    clock.advance(Duration.ofSeconds(10));
+    scraper.fetchResources(policy);
+    assertThat(scraper.watchedDeployments()).as("within three intervals and a minute").isEqualTo(2);
+
+    clock.advance(Duration.ofSeconds(81));
+    assertThat(scraper.fetchResources(policy)).hasSize(1);
+    assertThat(scraper.watchedDeployments()).isEqualTo(1);
+  }
+}
