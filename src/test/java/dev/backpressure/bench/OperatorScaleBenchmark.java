@@ -40,7 +40,7 @@ public final class OperatorScaleBenchmark {
 
   private static final int DEPLOYMENTS = 500;
   private static final int VERTICES = 10;
-  private static final String JOB = "00000000000000000000000000000b1e";
+  static final String JOB = "00000000000000000000000000000b1e";
   private static final JsonMapper JSON = JsonMapper.builder().build();
 
   /** Held so that its level sticks. */
@@ -84,7 +84,7 @@ public final class OperatorScaleBenchmark {
     try (TestingKubernetes k8s = TestingKubernetes.start();
         TestingFlinkRestServer flink =
             TestingFlinkRestServer.replaying(
-                new TestingFlinkRestServer.Fixture("1.20.3", "scale", JOB, exchanges()))) {
+                new TestingFlinkRestServer.Fixture("1.20.3", "scale", JOB, exchanges(VERTICES)))) {
       KubernetesClient client = k8s.client();
       for (int i = 0; i < DEPLOYMENTS; i++) {
         FlinkDeployment fd = TestingFlinkDeployments.running("job-" + i).jobId(JOB).build();
@@ -177,12 +177,12 @@ public final class OperatorScaleBenchmark {
     return t == null ? 0 : t.count();
   }
 
-  /** Answers for a 10-vertex pipeline whose 7th vertex is a compute bottleneck. */
-  static List<Exchange> exchanges() throws Exception {
+  /** Answers for a pipeline of this many vertices whose 7th vertex is a compute bottleneck. */
+  static List<Exchange> exchanges(int vertexCount) throws Exception {
     List<Exchange> out = new ArrayList<>();
     StringBuilder vertices = new StringBuilder();
     StringBuilder nodes = new StringBuilder();
-    for (int index = 0; index < VERTICES; index++) {
+    for (int index = 0; index < vertexCount; index++) {
       final int i = index;
       String id = String.format("%032x", i + 1);
       vertices

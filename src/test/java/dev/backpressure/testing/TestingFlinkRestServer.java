@@ -63,6 +63,15 @@ public final class TestingFlinkRestServer implements AutoCloseable {
 
     /** Accept the request and never answer it (the client's timeout must fire). */
     record Hang() implements Fault {}
+
+    /** Send the status line and headers, a first byte of the body, then nothing more. */
+    record StallBody() implements Fault {}
+  }
+
+  static {
+    // Without TCP_NODELAY the JDK server's small writes meet the client's delayed ACK: about 40 ms
+    // per request, a stand-in far slower than Flink's own REST server. Read once per JVM.
+    System.setProperty("sun.net.httpserver.nodelay", "true");
   }
 
   private TestingFlinkRestServer() throws IOException {
@@ -151,6 +160,11 @@ public final class TestingFlinkRestServer implements AutoCloseable {
             respond(http, s.status(), s.body());
           } else if (fault instanceof Fault.Body b) {
             respond(http, 200, b.body());
+          } else if (fault instanceof Fault.StallBody) {
+            http.sendResponseHeaders(200, 1000);
+            http.getResponseBody().write('[');
+            http.getResponseBody().flush();
+            hang();
           } else {
             hang();
           }

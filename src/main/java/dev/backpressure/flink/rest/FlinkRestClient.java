@@ -15,6 +15,10 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.channels.UnresolvedAddressException;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -62,13 +66,13 @@ public final class FlinkRestClient {
     requests.incrementAndGet();
     HttpResponse<String> response;
     try {
-      response = http.send(request, HttpResponse.BodyHandlers.ofString());
+      response = exchange(request);
     } catch (HttpConnectTimeoutException e) {
       throw new ScrapeException(
           ScrapeFailure.UNREACHABLE,
           "cannot connect to " + baseUrl + " within " + timeout.toMillis() + " ms",
           e);
-    } catch (HttpTimeoutException e) {
+    } catch (HttpTimeoutException | TimeoutException e) {
       throw new ScrapeException(
           ScrapeFailure.TIMEOUT,
           "Flink at "
@@ -119,6 +123,30 @@ public final class FlinkRestClient {
               + " with a body that is not JSON: "
               + excerpt(body),
           e);
+    }
+  }
+
+  /**
+   * Sends the request and waits for the whole response. The JDK's request timeout stops at the
+   * headers: a server that sends them and then stalls the body would hold the caller forever.
+   */
+  private HttpResponse<String> exchange(HttpRequest request)
+      throws IOException, InterruptedException, TimeoutException {
+    CompletableFuture<HttpResponse<String>> pending =
+        http.sendAsync(request, HttpResponse.BodyHandlers.ofString());
+    try {
+      return pending.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException | InterruptedException e) {
+      pending.cancel(true);
+      throw e;
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r; // an unresolvable address, as send() would have thrown it
+      }
+      throw new IOException(e.getCause());
     }
   }
 

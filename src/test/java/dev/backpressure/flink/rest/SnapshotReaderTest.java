@@ -160,6 +160,17 @@ class SnapshotReaderTest {
   }
 
   @Test
+  void aBodyThatStallsAfterTheHeadersIsATimeoutToo() {
+    // The JDK client's request timeout ends when the headers arrive; the body needs its own.
+    flink.fail("/jobmanager/config", new Fault.StallBody());
+    long start = System.nanoTime();
+    assertThatThrownBy(() -> reader(Duration.ofMillis(500)).read(COMPUTE.jobId(), Set.of()))
+        .isInstanceOfSatisfying(
+            ScrapeException.class, e -> assertThat(e.failure()).isEqualTo(ScrapeFailure.TIMEOUT));
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(30));
+  }
+
+  @Test
   void oneFailingVertexRequestFailsTheWholeSnapshot() {
     flink.fail(
         "/jobs/" + COMPUTE.jobId() + "/vertices/",
