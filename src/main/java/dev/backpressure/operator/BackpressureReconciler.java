@@ -199,7 +199,7 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
       }
       if (result != null
           && result.failure().isPresent()
-          && !duringOurRestart(current, result.at(), settings.scrapeInterval())) {
+          && !duringOurRestart(current, result.at(), settings)) {
         unreadable.add(fd.getMetadata().getName());
         events.record(
             fd,
@@ -280,31 +280,35 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
   }
 
   /**
-   * While our own change rolls out, Flink's REST endpoint goes away, and a restarted job has no
-   * metrics for a few seconds: that is the restart we asked for, not a fault to warn about (the
-   * guard never acts on an unreadable job either way). It ends a grace period after the guard saw
-   * the job running and stable again.
+   * While our own change (or its rollback) rolls out, Flink's REST endpoint goes away, and a
+   * restarted job has no metrics for a few seconds: that is the restart we asked for, not a fault
+   * to warn about (the guard never acts on an unreadable job either way). The quiet ends a grace
+   * period after the guard saw the job stable again, and never later than the stabilization timeout
+   * after the restart began, so that a lasting outage is always said.
    */
-  private static boolean duringOurRestart(FlinkDeployment fd, Instant failedAt, Duration interval) {
+  private static boolean duringOurRestart(
+      FlinkDeployment fd, Instant failedAt, PolicySettings settings) {
     Optional<GuardState.InFlight> change;
     try {
-      change =
-          FlinkDeployments.guardAnnotation(fd).isEmpty()
-              ? Optional.empty()
-              : GuardStateJson.read(FlinkDeployments.guardAnnotation(fd).get()).inFlight();
+      Optional<String> stored = FlinkDeployments.guardAnnotation(fd);
+      change = stored.isEmpty() ? Optional.empty() : GuardStateJson.read(stored.get()).inFlight();
     } catch (GuardStateJson.Unreadable e) {
       return false;
     }
-    Duration grace =
-        interval.multipliedBy(3).compareTo(RESTART_GRACE) > 0
-            ? interval.multipliedBy(3)
-            : RESTART_GRACE;
-    return change.isPresent()
-        && change
-            .get()
-            .stableSince()
-            .map(since -> failedAt.isBefore(since.plus(grace)))
-            .orElse(true);
+    if (change.isEmpty()) {
+      return false;
+    }
+    GuardState.InFlight f = change.get();
+    Duration interval3 = settings.scrapeInterval().multipliedBy(3);
+    Duration grace = interval3.compareTo(RESTART_GRACE) > 0 ? interval3 : RESTART_GRACE;
+    Instant quietUntil =
+        f.phase() != GuardState.Phase.ROLLING_BACK && f.stableSince().isPresent()
+            ? f.stableSince().get().plus(grace)
+            : f.rollbackAt()
+                .orElse(f.appliedAt())
+                .plus(settings.guard().stabilizationTimeout())
+                .plus(grace);
+    return failedAt.isBefore(quietUntil);
   }
 
   /** What happened to one deployment in this pass. */

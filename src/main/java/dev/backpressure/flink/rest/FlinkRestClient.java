@@ -32,6 +32,7 @@ public final class FlinkRestClient {
       JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
 
   private static final int BODY_EXCERPT = 200;
+  private static final long DEADLINE_MARGIN_MS = 500;
 
   private final URI baseUrl;
   private final Duration timeout;
@@ -135,7 +136,8 @@ public final class FlinkRestClient {
     CompletableFuture<HttpResponse<String>> pending =
         http.sendAsync(request, HttpResponse.BodyHandlers.ofString());
     try {
-      return pending.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      // A little past the connect and header timeouts, so that those report themselves.
+      return pending.get(timeout.toMillis() + DEADLINE_MARGIN_MS, TimeUnit.MILLISECONDS);
     } catch (TimeoutException | InterruptedException e) {
       pending.cancel(true);
       throw e;
@@ -144,7 +146,7 @@ public final class FlinkRestClient {
         throw io;
       }
       if (e.getCause() instanceof RuntimeException r) {
-        throw r; // an unresolvable address, as send() would have thrown it
+        throw r; // as send() would have thrown it
       }
       throw new IOException(e.getCause());
     }
