@@ -48,6 +48,21 @@ public record GuardSettings(
           Duration.ofHours(6),
           List.of());
 
+  /** The same settings, allowed to change deployments. */
+  public GuardSettings enforcing() {
+    return new GuardSettings(
+        true,
+        cooldown,
+        maxChangesPerDay,
+        stabilizationTimeout,
+        verificationWindow,
+        minImprovement,
+        maxThroughputDrop,
+        allowStateless,
+        blacklistFor,
+        excludedWindows);
+  }
+
   /** A daily time window in UTC; one whose end is before its start spans midnight. */
   public record Window(LocalTime start, LocalTime end) {
     public boolean contains(LocalTime t) {

@@ -39,18 +39,7 @@ class GuardScenarioTest {
           List.of(),
           List.of(),
           "scale heavy map from 2 to 8");
-  private static final GuardSettings ENFORCE =
-      new GuardSettings(
-          true,
-          Duration.ofMinutes(15),
-          3,
-          Duration.ofMinutes(10),
-          Duration.ofMinutes(5),
-          0.2,
-          0.05,
-          false,
-          Duration.ofHours(6),
-          List.of());
+  private static final GuardSettings ENFORCE = GuardSettings.DEFAULTS.enforcing();
 
   /** Plays a story: each step is a moment and what was observed then. */
   private static final class Story {

@@ -38,18 +38,7 @@ class GuardStartupFailureTest {
           List.of(),
           List.of(),
           "raise network memory to 9m");
-  private static final GuardSettings ENFORCE =
-      new GuardSettings(
-          true,
-          Duration.ofMinutes(15),
-          3,
-          Duration.ofMinutes(10),
-          Duration.ofMinutes(5),
-          0.2,
-          0.05,
-          false,
-          Duration.ofHours(6),
-          List.of());
+  private static final GuardSettings ENFORCE = GuardSettings.DEFAULTS.enforcing();
 
   private static DeploymentState deployment(
       String lifecycle, JobState job, String network, List<JobFailure> failures) {
