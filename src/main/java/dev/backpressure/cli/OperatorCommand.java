@@ -82,7 +82,6 @@ final class OperatorCommand implements Callable<Integer> {
             client,
             watched,
             Optional.ofNullable(leaseNamespace).filter(s -> !s.isBlank()),
-            true,
             registry,
             Clock.systemUTC(),
             scrapeThreads,

@@ -8,6 +8,7 @@ import dev.backpressure.flink.rest.SnapshotReader;
 import dev.backpressure.watch.JobWatch;
 import io.javaoperatorsdk.operator.processing.event.source.polling.PerResourcePollingEventSource;
 import java.net.URI;
+import java.net.http.HttpClient;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,9 +28,10 @@ import org.apache.flink.kubernetes.operator.api.FlinkDeployment;
 /**
  * Scrapes every FlinkDeployment a policy governs, one policy per poll, the deployments side by side
  * on a bounded pool (their HTTP requests on a second one, so that a scrape never waits for a thread
- * its own siblings hold). Keeps one {@link JobWatch} (the window of snapshots) per deployment and
- * job, so that a resubmitted job starts a fresh window, and forgets it once the deployment has not
- * been scraped for a while (no longer selected, deleted, or its policy gone).
+ * its own siblings hold), all over one HTTP client. Keeps one {@link JobWatch} (the window of
+ * snapshots) per deployment and job, so that a resubmitted job starts a fresh window, and forgets
+ * it once the deployment has not been scraped for a while (no longer selected, deleted, or its
+ * policy gone).
  */
 final class FlinkScraper
     implements PerResourcePollingEventSource.ResourceFetcher<ScrapeResult, RemediationPolicy> {
@@ -40,6 +42,7 @@ final class FlinkScraper
   private final Clock clock;
   private final OperatorMetrics metrics;
   private final Duration requestTimeout;
+  private final HttpClient http;
   private final Map<String, Watched> watches = new ConcurrentHashMap<>();
   private final Map<String, Instant> forgetAfter = new ConcurrentHashMap<>();
 
@@ -58,6 +61,7 @@ final class FlinkScraper
     this.clock = clock;
     this.metrics = metrics;
     this.requestTimeout = requestTimeout;
+    this.http = FlinkRestClient.httpClient(requestTimeout);
   }
 
   @Override
@@ -124,7 +128,7 @@ final class FlinkScraper
       if (w == null || !w.url().equals(url) || (knownJob != null && !knownJob.equals(w.jobId()))) {
         SnapshotReader reader =
             new SnapshotReader(
-                new FlinkRestClient(URI.create(url), requestTimeout), requests, clock);
+                new FlinkRestClient(http, URI.create(url), requestTimeout), requests, clock);
         String jobId = knownJob != null ? knownJob : reader.resolveJob(null);
         w =
             new Watched(

@@ -1,6 +1,7 @@
 package dev.backpressure.operator;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
@@ -12,7 +13,10 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The operator assembled: JOSDK with our reconciler, its scrape pools and metrics. The command line
@@ -20,29 +24,37 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * @param namespaces the namespaces to watch; empty for all
  * @param leaseNamespace where the leader-election Lease lives; empty to run without leader election
- * @param useServerSideApply JOSDK patches the policy status with server-side apply (true on a real
- *     cluster; the test API server does not speak it)
  */
 public record OperatorRuntime(
     KubernetesClient client,
     Set<String> namespaces,
     Optional<String> leaseNamespace,
-    boolean useServerSideApply,
     MeterRegistry registry,
     Clock clock,
     int scrapeThreads,
     Duration requestTimeout) {
+
+  /** The Lease the replicas elect their leader with. */
+  public static final String LEASE_NAME = "flink-backpressure-operator";
+
+  private static final Logger LOG = LoggerFactory.getLogger(OperatorRuntime.class);
 
   /** A started operator; close it to stop. */
   public static final class Running implements AutoCloseable {
     private final Operator operator;
     private final ExecutorService scrapes;
     private final ExecutorService requests;
+    private final AtomicBoolean closing;
 
-    Running(Operator operator, ExecutorService scrapes, ExecutorService requests) {
+    Running(
+        Operator operator,
+        ExecutorService scrapes,
+        ExecutorService requests,
+        AtomicBoolean closing) {
       this.operator = operator;
       this.scrapes = scrapes;
       this.requests = requests;
+      this.closing = closing;
     }
 
     public Operator operator() {
@@ -51,13 +63,34 @@ public record OperatorRuntime(
 
     @Override
     public void close() {
+      closing.set(true);
       operator.stop();
       scrapes.shutdownNow();
       requests.shutdownNow();
     }
   }
 
+  /**
+   * Starts the operator. Should another replica take the Lease while this one runs, the process
+   * exits (the pod restarts as a stand-by): JOSDK would otherwise go on reconciling beside the new
+   * leader.
+   */
   public Running start() {
+    return start(
+        () -> {
+          LOG.error("another replica holds the leader Lease now: exiting so that only it acts");
+          // Not on the elector's thread: exiting runs the shutdown hook, which stops the elector.
+          new Thread(() -> System.exit(1), "lost-lease").start();
+        });
+  }
+
+  /**
+   * Starts the operator.
+   *
+   * @param leadershipLost what to do when the Lease is lost while running (not when closed)
+   */
+  public Running start(Runnable leadershipLost) {
+    AtomicBoolean closing = new AtomicBoolean();
     ExecutorService scrapes = Executors.newFixedThreadPool(scrapeThreads, named("scrape"));
     ExecutorService requests = Executors.newFixedThreadPool(scrapeThreads * 2, named("flink-rest"));
     Operator operator =
@@ -65,13 +98,33 @@ public record OperatorRuntime(
             o -> {
               o.withKubernetesClient(client)
                   .withCloseClientOnStop(false)
-                  .withUseSSAToPatchPrimaryResource(useServerSideApply)
-                  .withSSABasedCreateUpdateMatchForDependentResources(useServerSideApply)
+                  // The reconciler writes the status itself (a whole update with optimistic
+                  // locking) and has no dependents: JOSDK patches nothing, so one setting serves
+                  // a cluster and the test API alike.
+                  .withUseSSAToPatchPrimaryResource(false)
+                  .withSSABasedCreateUpdateMatchForDependentResources(false)
                   .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(registry));
               leaseNamespace.ifPresent(
                   ns ->
                       o.withLeaderElectionConfiguration(
-                          new LeaderElectionConfiguration("flink-backpressure-operator", ns)));
+                          new LeaderElectionConfiguration(
+                              LEASE_NAME,
+                              ns,
+                              LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
+                              LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE,
+                              LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE,
+                              null,
+                              new LeaderCallbacks(
+                                  () -> {},
+                                  () -> {
+                                    if (!closing.get()) {
+                                      leadershipLost.run();
+                                    }
+                                  },
+                                  leader -> {}),
+                              // JOSDK's own exit fires on every end of leading, a graceful stop
+                              // included: status 1, from within the shutdown.
+                              false)));
             });
     BackpressureReconciler reconciler =
         new BackpressureReconciler(
@@ -86,7 +139,7 @@ public record OperatorRuntime(
           }
         });
     operator.start();
-    return new Running(operator, scrapes, requests);
+    return new Running(operator, scrapes, requests, closing);
   }
 
   private static ThreadFactory named(String prefix) {

@@ -19,9 +19,15 @@ public final class RequiredAccess {
           new Rule("backpressure.dev", "remediationpolicies/status", Set.of("update")),
           new Rule("", "events", Set.of("create")));
 
-  /** Only with leader election, in the operator's own namespace. */
+  /**
+   * Only with leader election, in the operator's own namespace. The Fabric8 elector renews with a
+   * patch; JOSDK refuses to start unless update is granted too, though nothing sends one.
+   */
   public static final Rule LEASES =
-      new Rule("coordination.k8s.io", "leases", Set.of("get", "create", "update"));
+      new Rule("coordination.k8s.io", "leases", Set.of("get", "create", "update", "patch"));
+
+  /** Granted because JOSDK's start-up access review demands it, never sent. */
+  public static final String DEMANDED_NOT_USED = "coordination.k8s.io/leases:update";
 
   private RequiredAccess() {}
 }

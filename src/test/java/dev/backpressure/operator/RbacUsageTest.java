@@ -12,14 +12,21 @@ import dev.backpressure.testing.TestingFlinkRestServer.Fixture;
 import dev.backpressure.testing.TestingKubernetes;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.authorization.v1.ResourceRule;
+import io.fabric8.kubernetes.api.model.authorization.v1.ResourceRuleBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.flink.kubernetes.operator.api.FlinkDeployment;
@@ -29,11 +36,19 @@ import org.junit.jupiter.api.Test;
  * Records every request the operator itself sends to the API (its own User-Agent) while it
  * diagnoses, applies a change and follows it, and checks them against {@link RequiredAccess}, which
  * the chart's RBAC is checked against: what the code uses is granted, and nothing is granted that
- * the code does not use. Leader election is off here: JOSDK reviews its Lease access with a
- * SelfSubjectRulesReview, which the mock API cannot answer; the lease rule (get, create, update) is
- * what JOSDK's LeaderElectionManager documents.
+ * the code does not use. Leader election is on, as the chart runs it: the test API answers JOSDK's
+ * SelfSubjectRulesReview with the rules {@link RequiredAccess} asks the chart for (JOSDK refuses to
+ * start without its lease verbs), and the operator must then take and renew its Lease with the
+ * lease verbs granted.
  */
 class RbacUsageTest {
+
+  /**
+   * Every authenticated user may ask what it is allowed to do (Kubernetes' default {@code
+   * system:basic-user} role): the chart grants nothing for it.
+   */
+  private static final String ALLOWED_TO_ALL =
+      "authorization.k8s.io/selfsubjectrulesreviews:create";
 
   private static final Pattern PATH =
       Pattern.compile(
@@ -60,9 +75,27 @@ class RbacUsageTest {
       p.getSpec().detection.sustainDuration = "0s";
       test.resource(p).create();
 
+      List<ResourceRule> rules = new ArrayList<>();
+      for (RequiredAccess.Rule rule : granted()) {
+        rules.add(
+            new ResourceRuleBuilder()
+                .withApiGroups(rule.apiGroup())
+                .withResources(rule.resource())
+                .withVerbs(List.copyOf(rule.verbs()))
+                .build());
+      }
+      k8s.grant(rules);
+
       TestingClock clock = new TestingClock(Instant.parse("2026-03-02T10:00:00Z"));
       KubernetesClient operatorClient = k8s.newClient("operator-under-test");
-      try (OperatorRuntime.Running operator = TestingOperator.start(operatorClient, clock)) {
+      AtomicBoolean lost = new AtomicBoolean();
+      try (OperatorRuntime.Running operator =
+          TestingOperator.start(
+              operatorClient,
+              clock,
+              new SimpleMeterRegistry(),
+              Optional.of("default"),
+              () -> lost.set(true))) {
         Await.until(
             "our change",
             () ->
@@ -92,9 +125,16 @@ class RbacUsageTest {
                                 d.message != null
                                     && d.message.startsWith("restarting with the change")),
             Duration.ofSeconds(60));
+        // The leader renews its Lease every couple of seconds: wait for one renewal.
+        Await.until(
+            "a renewed lease",
+            () -> test.leases().inNamespace("default").withName(OperatorRuntime.LEASE_NAME).get(),
+            l -> l != null && l.getSpec().getRenewTime().isAfter(l.getSpec().getAcquireTime()),
+            Duration.ofSeconds(30));
       } finally {
         operatorClient.close();
       }
+      assertThat(lost).as("the operator lost its Lease while running").isFalse();
 
       Set<String> used = new HashSet<>();
       RecordedRequest r;
@@ -121,14 +161,25 @@ class RbacUsageTest {
             };
         used.add(group + "/" + resource + (sub != null ? "/" + sub : "") + ":" + verb);
       }
+      used.remove(ALLOWED_TO_ALL);
+      used.add(RequiredAccess.DEMANDED_NOT_USED);
       Set<String> granted = new HashSet<>();
-      RequiredAccess.NAMESPACED.forEach(
-          rule ->
-              rule.verbs()
-                  .forEach(v -> granted.add(rule.apiGroup() + "/" + rule.resource() + ":" + v)));
+      granted()
+          .forEach(
+              rule ->
+                  rule.verbs()
+                      .forEach(
+                          v -> granted.add(rule.apiGroup() + "/" + rule.resource() + ":" + v)));
       assertThat(granted)
           .as("granted but never used: trim RequiredAccess and the chart")
           .containsExactlyInAnyOrderElementsOf(used);
     }
+  }
+
+  /** What the chart grants with leader election on, in the lease's namespace. */
+  private static List<RequiredAccess.Rule> granted() {
+    List<RequiredAccess.Rule> all = new ArrayList<>(RequiredAccess.NAMESPACED);
+    all.add(RequiredAccess.LEASES);
+    return all;
   }
 }

@@ -8,8 +8,8 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The operator as the tests run it: all namespaces, no leader election, no server-side apply (the
- * mock API does not speak it), two scrape threads and short Flink REST timeouts.
+ * The operator as the tests run it: all namespaces, no leader election unless asked, two scrape
+ * threads and short Flink REST timeouts.
  */
 final class TestingOperator {
 
@@ -21,8 +21,21 @@ final class TestingOperator {
 
   static OperatorRuntime.Running start(
       KubernetesClient client, Clock clock, SimpleMeterRegistry registry) {
+    return start(client, clock, registry, Optional.empty(), () -> {});
+  }
+
+  /**
+   * With leader election through a Lease in this namespace, when one is given; losing the Lease
+   * runs {@code leadershipLost} instead of exiting the test's JVM.
+   */
+  static OperatorRuntime.Running start(
+      KubernetesClient client,
+      Clock clock,
+      SimpleMeterRegistry registry,
+      Optional<String> leaseNamespace,
+      Runnable leadershipLost) {
     return new OperatorRuntime(
-            client, Set.of(), Optional.empty(), false, registry, clock, 2, Duration.ofSeconds(2))
-        .start();
+            client, Set.of(), leaseNamespace, registry, clock, 2, Duration.ofSeconds(2))
+        .start(leadershipLost);
   }
 }

@@ -109,7 +109,6 @@ final class PlaygroundStack implements AutoCloseable {
                 client,
                 Set.of(NAMESPACE),
                 Optional.empty(),
-                false,
                 new SimpleMeterRegistry(),
                 Clock.systemUTC(),
                 2,

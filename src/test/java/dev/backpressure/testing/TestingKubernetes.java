@@ -1,6 +1,9 @@
 package dev.backpressure.testing;
 
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.api.model.authorization.v1.ResourceRule;
+import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectRulesReview;
+import io.fabric8.kubernetes.api.model.authorization.v1.SubjectRulesReviewStatusBuilder;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -9,12 +12,15 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import org.apache.flink.kubernetes.operator.api.FlinkDeployment;
 
 /**
@@ -27,11 +33,39 @@ public final class TestingKubernetes implements AutoCloseable {
   public static final String OUR_CRD = "crds/remediationpolicies.backpressure.dev-v1.yml";
 
   private final KubernetesMockServer server;
+  private final Dispatcher dispatcher;
   private final KubernetesClient client;
 
-  private TestingKubernetes(KubernetesMockServer server, KubernetesClient client) {
+  private TestingKubernetes(
+      KubernetesMockServer server, Dispatcher dispatcher, KubernetesClient client) {
     this.server = server;
+    this.dispatcher = dispatcher;
     this.client = client;
+  }
+
+  /**
+   * The CRUD store, answering access reviews as well: alone it would store a SelfSubjectRulesReview
+   * and hand it back without a status, where an API server says what the caller may do.
+   */
+  private static final class Dispatcher extends KubernetesCrudDispatcher {
+    private static final String RULES_REVIEWS =
+        "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews";
+    private volatile List<ResourceRule> granted = List.of();
+
+    @Override
+    public MockResponse handleCreate(RecordedRequest request) {
+      if (!request.getPath().startsWith(RULES_REVIEWS)) {
+        return super.handleCreate(request);
+      }
+      SelfSubjectRulesReview review =
+          Serialization.unmarshal(request.getUtf8Body(), SelfSubjectRulesReview.class);
+      review.setStatus(
+          new SubjectRulesReviewStatusBuilder()
+              .withResourceRules(granted)
+              .withIncomplete(false)
+              .build());
+      return new MockResponse().setResponseCode(201).setBody(Serialization.asJson(review));
+    }
   }
 
   /** Held so that the setting sticks: the mock logs every request it answers at INFO. */
@@ -40,13 +74,10 @@ public final class TestingKubernetes implements AutoCloseable {
 
   public static TestingKubernetes start() {
     MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
+    Dispatcher dispatcher = new Dispatcher();
     KubernetesMockServer server =
         new KubernetesMockServer(
-            new Context(),
-            new MockWebServer(),
-            new HashMap<>(),
-            new KubernetesCrudDispatcher(),
-            false);
+            new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
     server.init();
     // Short request timeouts: the mock answers at once or not at all, and a test should not wait
     // the default 10 s to find out.
@@ -57,7 +88,7 @@ public final class TestingKubernetes implements AutoCloseable {
                     .withRequestTimeout(3000)
                     .build())
             .build();
-    TestingKubernetes k = new TestingKubernetes(server, client);
+    TestingKubernetes k = new TestingKubernetes(server, dispatcher, client);
     k.createCrd(
         FlinkDeployment.class.getResourceAsStream(
             "/META-INF/fabric8/flinkdeployments.flink.apache.org-v1.yml"));
@@ -83,6 +114,14 @@ public final class TestingKubernetes implements AutoCloseable {
     return new KubernetesClientBuilder()
         .withConfig(new ConfigBuilder(client.getConfiguration()).withUserAgent(userAgent).build())
         .build();
+  }
+
+  /**
+   * What a SelfSubjectRulesReview answers from now on, for every caller and namespace (none until
+   * set): the rules an RBAC Role would grant.
+   */
+  public void grant(List<ResourceRule> rules) {
+    dispatcher.granted = List.copyOf(rules);
   }
 
   public KubernetesMockServer server() {

@@ -40,14 +40,26 @@ public final class FlinkRestClient {
   private final AtomicInteger requests = new AtomicInteger();
 
   public FlinkRestClient(URI baseUrl, Duration timeout) {
+    this(httpClient(timeout), baseUrl, timeout);
+  }
+
+  /**
+   * A client for one endpoint over a shared {@link HttpClient}: each HttpClient holds a selector
+   * thread and its own connection pool, so an operator scraping hundreds of jobs shares one.
+   */
+  public FlinkRestClient(HttpClient http, URI baseUrl, Duration timeout) {
     this.baseUrl = withoutTrailingSlash(baseUrl);
     this.timeout = timeout;
-    this.http =
-        HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(timeout)
-            .followRedirects(HttpClient.Redirect.NEVER)
-            .build();
+    this.http = http;
+  }
+
+  /** The HTTP client settings every Flink endpoint is read with. */
+  public static HttpClient httpClient(Duration connectTimeout) {
+    return HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(connectTimeout)
+        .followRedirects(HttpClient.Redirect.NEVER)
+        .build();
   }
 
   public URI baseUrl() {
