@@ -193,13 +193,17 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
       // A change in flight is judged on the deployment as the API server holds it now, not on a
       // cached copy that may lag behind the Flink operator's latest status.
       FlinkDeployment current = fd;
-      if (FlinkDeployments.guardAnnotation(fd).map(a -> a.contains("\"inFlight\"")).orElse(false)) {
+      StoredGuard stored = StoredGuard.of(fd);
+      if (stored.inFlight().isPresent()) {
         FlinkDeployment fresh = read(context.getClient(), fd);
-        current = fresh == null ? fd : fresh;
+        if (fresh != null) {
+          current = fresh;
+          stored = StoredGuard.of(fresh);
+        }
       }
       if (result != null
           && result.failure().isPresent()
-          && !duringOurRestart(current, result.at(), settings)) {
+          && !duringOurRestart(stored, result.at(), settings)) {
         unreadable.add(fd.getMetadata().getName());
         events.record(
             fd,
@@ -207,13 +211,22 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
             "cannot read Flink, no action: " + result.failure().get());
       }
       Outcome outcome =
-          decideAndAct(context.getClient(), policy, current, key, settings, result, now);
+          decideAndAct(context.getClient(), policy, current, stored, key, settings, result, now);
       if (outcome.refused()) {
         // Someone (or our own cache) was behind: re-read the deployment and decide once more on
         // what the API server holds now, never overwriting what changed.
         FlinkDeployment fresh = read(context.getClient(), fd);
         if (fresh != null) {
-          outcome = decideAndAct(context.getClient(), policy, fresh, key, settings, result, now);
+          outcome =
+              decideAndAct(
+                  context.getClient(),
+                  policy,
+                  fresh,
+                  StoredGuard.of(fresh),
+                  key,
+                  settings,
+                  result,
+                  now);
         }
       }
       report.phase = outcome.phase();
@@ -287,14 +300,8 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
    * after the restart began, so that a lasting outage is always said.
    */
   private static boolean duringOurRestart(
-      FlinkDeployment fd, Instant failedAt, PolicySettings settings) {
-    Optional<GuardState.InFlight> change;
-    try {
-      Optional<String> stored = FlinkDeployments.guardAnnotation(fd);
-      change = stored.isEmpty() ? Optional.empty() : GuardStateJson.read(stored.get()).inFlight();
-    } catch (GuardStateJson.Unreadable e) {
-      return false;
-    }
+      StoredGuard stored, Instant failedAt, PolicySettings settings) {
+    Optional<GuardState.InFlight> change = stored.inFlight();
     if (change.isEmpty()) {
       return false;
     }
@@ -309,6 +316,31 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
                 .plus(settings.guard().stabilizationTimeout())
                 .plus(grace);
     return failedAt.isBefore(quietUntil);
+  }
+
+  /**
+   * The guard annotation of one deployment as read once: its text, and the state in it unless it
+   * cannot be read (then nothing is done to the deployment, and the text is left as it is).
+   */
+  private record StoredGuard(
+      Optional<String> text, Optional<GuardState> state, Optional<String> unreadable) {
+
+    static StoredGuard of(FlinkDeployment fd) {
+      Optional<String> text = FlinkDeployments.guardAnnotation(fd);
+      if (text.isEmpty()) {
+        return new StoredGuard(text, Optional.of(GuardState.initial()), Optional.empty());
+      }
+      try {
+        return new StoredGuard(
+            text, Optional.of(GuardStateJson.read(text.get())), Optional.empty());
+      } catch (GuardStateJson.Unreadable e) {
+        return new StoredGuard(text, Optional.empty(), Optional.of(e.getMessage()));
+      }
+    }
+
+    Optional<GuardState.InFlight> inFlight() {
+      return state.flatMap(GuardState::inFlight);
+    }
   }
 
   /** What happened to one deployment in this pass. */
@@ -332,24 +364,19 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
       KubernetesClient client,
       RemediationPolicy policy,
       FlinkDeployment fd,
+      StoredGuard stored,
       String key,
       PolicySettings settings,
       ScrapeResult result,
       Instant now) {
     try {
-      return remediate(client, policy, fd, settings, Optional.ofNullable(result), now);
+      return remediate(client, policy, fd, stored, settings, Optional.ofNullable(result), now);
     } catch (RuntimeException e) {
       // One deployment's trouble must not stop the others, nor the periodic passes.
       LOG.warn("deciding for {} failed", key, e);
       String why = "no action: deciding failed with " + e;
       events.record(fd, EventReason.ChangeSkipped, why);
-      return new Outcome(
-          "Held",
-          why,
-          Optional.empty(),
-          FlinkDeployments.guardAnnotation(fd).orElse(""),
-          false,
-          false);
+      return new Outcome("Held", why, Optional.empty(), stored.text().orElse(""), false, false);
     }
   }
 
@@ -357,24 +384,20 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
       KubernetesClient client,
       RemediationPolicy policy,
       FlinkDeployment fd,
+      StoredGuard stored,
       PolicySettings settings,
       Optional<ScrapeResult> result,
       Instant now) {
-    Optional<String> stored = FlinkDeployments.guardAnnotation(fd);
-    GuardState state = GuardState.initial();
-    if (stored.isPresent()) {
-      try {
-        state = GuardStateJson.read(stored.get());
-      } catch (GuardStateJson.Unreadable e) {
-        String message =
-            "annotation "
-                + FlinkDeployments.GUARD_ANNOTATION
-                + " left as it is, no action: "
-                + e.getMessage();
-        events.record(fd, EventReason.GuardStateUnreadable, message);
-        return new Outcome("Held", message, Optional.empty(), stored.get(), false, false);
-      }
+    if (stored.state().isEmpty()) {
+      String message =
+          "annotation "
+              + FlinkDeployments.GUARD_ANNOTATION
+              + " left as it is, no action: "
+              + stored.unreadable().orElse("");
+      events.record(fd, EventReason.GuardStateUnreadable, message);
+      return new Outcome("Held", message, Optional.empty(), stored.text().get(), false, false);
     }
+    GuardState state = stored.state().get();
     // A scrape of another job than the one the deployment runs now (read just before the Flink
     // operator replaced it) says nothing about this deployment: decide without it.
     Optional<String> runningJob = FlinkDeployments.jobId(fd);
@@ -401,7 +424,7 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
     String nextJson = GuardStateJson.write(decision.next());
     boolean stateChanged =
         !decision.next().equals(state)
-            && !(stored.isEmpty() && decision.next().equals(GuardState.initial()));
+            && !(stored.text().isEmpty() && decision.next().equals(GuardState.initial()));
     if (!decision.patch().isEmpty() || stateChanged) {
       try {
         patch(client, fd, decision.patch(), nextJson);
@@ -412,7 +435,12 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
                 + "); nothing was written, deciding again on fresh data";
         events.record(fd, EventReason.PatchRefused, why);
         return new Outcome(
-            "Held", why, Optional.empty(), stored.orElse(""), state.inFlight().isPresent(), true);
+            "Held",
+            why,
+            Optional.empty(),
+            stored.text().orElse(""),
+            state.inFlight().isPresent(),
+            true);
       }
     }
     report(policy, fd, decision, diagnosis);

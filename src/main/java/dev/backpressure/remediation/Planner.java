@@ -261,22 +261,38 @@ public final class Planner {
             deployment,
             limits,
             math);
+    return withNetwork(
+        d,
+        more,
+        changes,
+        math,
+        advice,
+        "scaling " + b.name() + " to " + bounded,
+        "scale " + b.name() + " from " + p + " to " + bounded);
+  }
+
+  /**
+   * The change with the network memory its graph needs added, or advice when that memory is more
+   * than the limits allow: a change that cannot start is worse than none.
+   */
+  private static Plan withNetwork(
+      Diagnosis d,
+      Optional<NetworkMemoryPlanner.Outcome> more,
+      List<SettingChange> changes,
+      List<String> math,
+      List<String> advice,
+      String refused,
+      String summary) {
     if (more.isPresent() && more.get().refusal().isPresent()) {
       return new Plan.Advice(
           d.cause(),
           d.bottleneck(),
-          "scaling " + b.name() + " to " + bounded + " needs more network memory than allowed",
+          refused + " needs more network memory than allowed",
           concat(advice, List.of(more.get().refusal().get())),
           math);
     }
     more.ifPresent(o -> changes.addAll(o.changes()));
-    return new Plan.Change(
-        d.cause(),
-        d.bottleneck(),
-        changes,
-        math,
-        advice,
-        "scale " + b.name() + " from " + p + " to " + bounded);
+    return new Plan.Change(d.cause(), d.bottleneck(), changes, math, advice, summary);
   }
 
   private static Plan networkMemory(
@@ -393,21 +409,13 @@ public final class Planner {
             deployment,
             limits,
             math);
-    if (more.isPresent() && more.get().refusal().isPresent()) {
-      return new Plan.Advice(
-          d.cause(),
-          d.bottleneck(),
-          "restoring the per-channel buffers needs more network memory than allowed",
-          List.of(more.get().refusal().get()),
-          math);
-    }
-    more.ifPresent(o -> changes.addAll(o.changes()));
-    return new Plan.Change(
-        d.cause(),
-        d.bottleneck(),
+    return withNetwork(
+        d,
+        more,
         changes,
         math,
         List.of(),
+        "restoring the per-channel buffers",
         "restore buffers per channel and floating buffers per gate to Flink's defaults");
   }
 
