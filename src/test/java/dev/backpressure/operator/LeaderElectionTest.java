@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.backpressure.testing.Await;
 import dev.backpressure.testing.TestingClock;
 import dev.backpressure.testing.TestingKubernetes;
-import io.fabric8.kubernetes.api.model.authorization.v1.ResourceRuleBuilder;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -28,13 +27,7 @@ class LeaderElectionTest {
   @Test
   void aReplicaWhoseLeaseAnotherTookGivesUp() throws Exception {
     try (TestingKubernetes k8s = TestingKubernetes.start()) {
-      k8s.grant(
-          List.of(
-              new ResourceRuleBuilder()
-                  .withApiGroups(RequiredAccess.LEASES.apiGroup())
-                  .withResources(RequiredAccess.LEASES.resource())
-                  .withVerbs(List.copyOf(RequiredAccess.LEASES.verbs()))
-                  .build()));
+      k8s.grant(List.of(RequiredAccess.LEASES));
       KubernetesClient test = k8s.client();
       KubernetesClient replica = k8s.newClient("replica-a");
       CountDownLatch lost = new CountDownLatch(1);

@@ -11,9 +11,9 @@ import dev.backpressure.testing.TestingFlinkDeployments;
 import dev.backpressure.testing.TestingFlinkRestServer;
 import dev.backpressure.testing.TestingFlinkRestServer.Fixture;
 import dev.backpressure.testing.TestingKubernetes;
+import dev.backpressure.testing.TestingPolicies;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.ServerSocket;
@@ -74,17 +74,8 @@ class OperatorTest {
   }
 
   private RemediationPolicy policy(String name, RemediationPolicySpec.Mode mode, String restUrl) {
-    RemediationPolicy p = new RemediationPolicy();
-    p.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace("default").build());
-    RemediationPolicySpec spec = new RemediationPolicySpec();
-    spec.selector =
-        new LabelSelectorBuilder().withMatchLabels(Map.of("backpressure", "watched")).build();
-    spec.mode = mode;
-    spec.scrapeInterval = "1s";
-    spec.restUrlTemplate = restUrl;
-    spec.detection.sustainDuration = "0s";
-    spec.detection.windowSize = 6;
-    p.setSpec(spec);
+    RemediationPolicy p = TestingPolicies.quick(name, mode, restUrl);
+    p.getSpec().detection.windowSize = 6;
     return p;
   }
 

@@ -10,10 +10,7 @@ import dev.backpressure.testing.TestingFlinkDeployments;
 import dev.backpressure.testing.TestingFlinkRestServer;
 import dev.backpressure.testing.TestingFlinkRestServer.Fixture;
 import dev.backpressure.testing.TestingKubernetes;
-import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.fabric8.kubernetes.api.model.authorization.v1.ResourceRule;
-import io.fabric8.kubernetes.api.model.authorization.v1.ResourceRuleBuilder;
+import dev.backpressure.testing.TestingPolicies;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -22,7 +19,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -60,31 +56,12 @@ class RbacUsageTest {
         TestingFlinkRestServer flink =
             TestingFlinkRestServer.replaying(Fixture.load("/fixtures/flink-1.20.3/compute.json"))) {
       KubernetesClient test = k8s.client();
-      FlinkDeployment fd =
-          test.resource(TestingFlinkDeployments.running("orders").build()).create();
-      fd.setStatus(TestingFlinkDeployments.running("orders").build().getStatus());
-      test.resource(fd).updateStatus();
-      RemediationPolicy p = new RemediationPolicy();
-      p.setMetadata(new ObjectMetaBuilder().withName("fix").withNamespace("default").build());
-      p.setSpec(new RemediationPolicySpec());
-      p.getSpec().selector =
-          new LabelSelectorBuilder().withMatchLabels(Map.of("backpressure", "watched")).build();
-      p.getSpec().mode = RemediationPolicySpec.Mode.Enforce;
-      p.getSpec().scrapeInterval = "1s";
-      p.getSpec().restUrlTemplate = flink.url().toString();
-      p.getSpec().detection.sustainDuration = "0s";
-      test.resource(p).create();
-
-      List<ResourceRule> rules = new ArrayList<>();
-      for (RequiredAccess.Rule rule : granted()) {
-        rules.add(
-            new ResourceRuleBuilder()
-                .withApiGroups(rule.apiGroup())
-                .withResources(rule.resource())
-                .withVerbs(List.copyOf(rule.verbs()))
-                .build());
-      }
-      k8s.grant(rules);
+      TestingFlinkDeployments.running("orders").createIn(test);
+      test.resource(
+              TestingPolicies.quick(
+                  "fix", RemediationPolicySpec.Mode.Enforce, flink.url().toString()))
+          .create();
+      k8s.grant(granted());
 
       TestingClock clock = new TestingClock(Instant.parse("2026-03-02T10:00:00Z"));
       KubernetesClient operatorClient = k8s.newClient("operator-under-test");

@@ -1,6 +1,7 @@
 package dev.backpressure.testing;
 
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.flink.api.common.JobStatus;
@@ -62,6 +63,17 @@ public final class TestingFlinkDeployments {
   public TestingFlinkDeployments jobId(String id) {
     this.jobId = id;
     return this;
+  }
+
+  /**
+   * Creates the deployment and then writes its status, as the Flink operator would: the API server
+   * ignores status on create when the CRD has a status subresource.
+   */
+  public FlinkDeployment createIn(KubernetesClient client) {
+    FlinkDeployment fd = build();
+    FlinkDeployment created = client.resource(fd).create();
+    created.setStatus(fd.getStatus());
+    return client.resource(created).updateStatus();
   }
 
   public FlinkDeployment build() {

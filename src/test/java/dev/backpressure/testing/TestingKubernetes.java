@@ -1,7 +1,9 @@
 package dev.backpressure.testing;
 
+import dev.backpressure.operator.RequiredAccess;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.authorization.v1.ResourceRule;
+import io.fabric8.kubernetes.api.model.authorization.v1.ResourceRuleBuilder;
 import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectRulesReview;
 import io.fabric8.kubernetes.api.model.authorization.v1.SubjectRulesReviewStatusBuilder;
 import io.fabric8.kubernetes.client.ConfigBuilder;
@@ -117,11 +119,20 @@ public final class TestingKubernetes implements AutoCloseable {
   }
 
   /**
-   * What a SelfSubjectRulesReview answers from now on, for every caller and namespace (none until
-   * set): the rules an RBAC Role would grant.
+   * What a SelfSubjectRulesReview answers from now on, for every caller and namespace (nothing
+   * until set): these rules, as an RBAC Role granting them would.
    */
-  public void grant(List<ResourceRule> rules) {
-    dispatcher.granted = List.copyOf(rules);
+  public void grant(List<RequiredAccess.Rule> rules) {
+    dispatcher.granted =
+        rules.stream()
+            .map(
+                rule ->
+                    new ResourceRuleBuilder()
+                        .withApiGroups(rule.apiGroup())
+                        .withResources(rule.resource())
+                        .withVerbs(List.copyOf(rule.verbs()))
+                        .build())
+            .toList();
   }
 
   public KubernetesMockServer server() {

@@ -1,0 +1,170 @@
+package dev.backpressure.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.backpressure.api.RemediationPolicy;
+import dev.backpressure.api.RemediationPolicySpec;
+import dev.backpressure.operator.OperatorRuntime;
+import dev.backpressure.operator.RequiredAccess;
+import dev.backpressure.testing.Await;
+import dev.backpressure.testing.TestingFlinkDeployments;
+import dev.backpressure.testing.TestingFlinkRestServer;
+import dev.backpressure.testing.TestingFlinkRestServer.Fixture;
+import dev.backpressure.testing.TestingKubernetes;
+import dev.backpressure.testing.TestingPolicies;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The {@code operator} command as the chart runs it: a process of its own, with leader election,
+ * against the test API. It serves health, readiness and metrics, diagnoses, and on SIGTERM stops
+ * within a pod's grace period with status 143 (128 + SIGTERM), as a graceful stop should.
+ */
+class OperatorCommandTest {
+
+  private static final Pattern STARTED = Pattern.compile("metrics and health on :(\\d+)");
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  @Test
+  void servesHealthAndMetricsDiagnosesAndStopsCleanlyOnSigterm() throws Exception {
+    try (TestingKubernetes k8s = TestingKubernetes.start();
+        TestingFlinkRestServer flink =
+            TestingFlinkRestServer.replaying(Fixture.load("/fixtures/flink-1.20.3/compute.json"))) {
+      List<RequiredAccess.Rule> granted = new ArrayList<>(RequiredAccess.NAMESPACED);
+      granted.add(RequiredAccess.LEASES);
+      k8s.grant(granted);
+      KubernetesClient test = k8s.client();
+      TestingFlinkDeployments.running("orders").createIn(test);
+      test.resource(
+              TestingPolicies.quick(
+                  "report", RemediationPolicySpec.Mode.DryRun, flink.url().toString()))
+          .create();
+
+      Process operator =
+          new ProcessBuilder(
+                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                  "-cp",
+                  System.getProperty("java.class.path"),
+                  "-Dkubernetes.master=" + test.getConfiguration().getMasterUrl(),
+                  "-Dkubernetes.auth.tryKubeConfig=false",
+                  "-Dkubernetes.auth.tryServiceAccount=false",
+                  "-Dkubernetes.trust.certificates=true",
+                  "-Dlog4j2.configurationFile=classpath:backpressure-log4j2.properties",
+                  Main.class.getName(),
+                  "operator",
+                  "--port=0",
+                  "--leader-election-namespace=default",
+                  "--scrape-threads=2",
+                  "--request-timeout=2s")
+              .redirectErrorStream(true)
+              .start();
+      List<String> output = new CopyOnWriteArrayList<>();
+      Thread reader =
+          new Thread(
+              () -> {
+                try (BufferedReader in =
+                    new BufferedReader(
+                        new InputStreamReader(operator.getInputStream(), StandardCharsets.UTF_8))) {
+                  String line;
+                  while ((line = in.readLine()) != null) {
+                    output.add(line);
+                  }
+                } catch (java.io.IOException e) {
+                  output.add("(reading the output failed: " + e + ")");
+                }
+              },
+              "operator-output");
+      reader.setDaemon(true);
+      reader.start();
+      try {
+        int port =
+            Integer.parseInt(
+                Await.until(
+                        "the operator's start line",
+                        () ->
+                            output.stream()
+                                .map(STARTED::matcher)
+                                .filter(Matcher::find)
+                                .findFirst()
+                                .orElse(null),
+                        m -> true,
+                        Duration.ofSeconds(60))
+                    .group(1));
+        assertThat(get(port, "/healthz").statusCode()).isEqualTo(200);
+        Await.until(
+            "/readyz answering 200",
+            () -> get(port, "/readyz"),
+            r -> r.statusCode() == 200,
+            Duration.ofSeconds(60));
+        Await.until(
+            "the lease held by the operator",
+            () -> test.leases().inNamespace("default").withName(OperatorRuntime.LEASE_NAME).get(),
+            l -> l.getSpec().getHolderIdentity() != null,
+            Duration.ofSeconds(30));
+        Await.until(
+            "a diagnosis in the policy status",
+            () ->
+                test.resources(RemediationPolicy.class)
+                    .inNamespace("default")
+                    .withName("report")
+                    .get(),
+            x ->
+                x.getStatus() != null
+                    && !x.getStatus().deployments.isEmpty()
+                    && x.getStatus().deployments.get(0).lastDiagnosis != null,
+            Duration.ofSeconds(60));
+        // A diagnosis counts once the backpressure is sustained, a few scrapes later.
+        String metrics =
+            Await.until(
+                "the diagnosis and the planned change in /metrics",
+                () -> get(port, "/metrics").body(),
+                m -> m.contains("backpressure_changes_total{outcome=\"PLANNED\"}"),
+                Duration.ofSeconds(60));
+        assertThat(metrics)
+            .contains("backpressure_scrape_duration_seconds_count")
+            .contains("backpressure_diagnoses_total{cause=\"COMPUTE_BOTTLENECK\"}")
+            .contains("operator_sdk_reconciliations_started_total");
+
+        operator.destroy(); // SIGTERM, as the kubelet sends it
+        assertThat(operator.waitFor(30, TimeUnit.SECONDS))
+            .as("stopped within 30 s of SIGTERM; output:%n%s", String.join("\n", output))
+            .isTrue();
+        assertThat(operator.exitValue())
+            .as("exit status; output:%n%s", String.join("\n", output))
+            .isEqualTo(143);
+      } finally {
+        operator.destroyForcibly();
+      }
+    }
+  }
+
+  private static HttpResponse<String> get(int port, String path) {
+    try {
+      return HTTP.send(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+              .timeout(Duration.ofSeconds(5))
+              .build(),
+          HttpResponse.BodyHandlers.ofString());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+}
