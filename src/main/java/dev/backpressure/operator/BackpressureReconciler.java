@@ -48,6 +48,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import org.apache.flink.kubernetes.operator.api.FlinkDeployment;
 import org.slf4j.Logger;
@@ -72,6 +73,7 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
   private final ExecutorService requests;
   private final OperatorMetrics metrics;
   private final Duration requestTimeout;
+  private final BooleanSupplier leading;
   private volatile InformerEventSource<FlinkDeployment, RemediationPolicy> deployments;
   private volatile EventRecorder events;
 
@@ -80,12 +82,14 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
       ExecutorService scrapes,
       ExecutorService requests,
       OperatorMetrics metrics,
-      Duration requestTimeout) {
+      Duration requestTimeout,
+      BooleanSupplier leading) {
     this.clock = clock;
     this.scrapes = scrapes;
     this.requests = requests;
     this.metrics = metrics;
     this.requestTimeout = requestTimeout;
+    this.leading = leading;
   }
 
   @Override
@@ -114,7 +118,8 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
             .build();
     deployments = new InformerEventSource<>(config, context);
     FlinkScraper scraper =
-        new FlinkScraper(this::governed, scrapes, requests, clock, metrics, requestTimeout);
+        new FlinkScraper(
+            this::governed, scrapes, requests, clock, metrics, requestTimeout, leading);
     PerResourcePollingEventSource<ScrapeResult, RemediationPolicy, String> polling =
         new PerResourcePollingEventSource<>(
             ScrapeResult.class,

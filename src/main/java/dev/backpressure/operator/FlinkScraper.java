@@ -22,16 +22,17 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import org.apache.flink.kubernetes.operator.api.FlinkDeployment;
 
 /**
  * Scrapes every FlinkDeployment a policy governs, one policy per poll, the deployments side by side
  * on a bounded pool (their HTTP requests on a second one, so that a scrape never waits for a thread
- * its own siblings hold), all over one HTTP client. Keeps one {@link JobWatch} (the window of
- * snapshots) per deployment and job, so that a resubmitted job starts a fresh window, and forgets
- * it once the deployment has not been scraped for a while (no longer selected, deleted, or its
- * policy gone).
+ * its own siblings hold), all over one HTTP client. Only the leading replica scrapes. Keeps one
+ * {@link JobWatch} (the window of snapshots) per deployment and job, so that a resubmitted job
+ * starts a fresh window, and forgets it once the deployment has not been scraped for a while (no
+ * longer selected, deleted, or its policy gone).
  */
 final class FlinkScraper
     implements PerResourcePollingEventSource.ResourceFetcher<ScrapeResult, RemediationPolicy> {
@@ -43,6 +44,7 @@ final class FlinkScraper
   private final OperatorMetrics metrics;
   private final Duration requestTimeout;
   private final HttpClient http;
+  private final BooleanSupplier leading;
   private final Map<String, Watched> watches = new ConcurrentHashMap<>();
   private final Map<String, Instant> forgetAfter = new ConcurrentHashMap<>();
 
@@ -54,7 +56,8 @@ final class FlinkScraper
       ExecutorService requests,
       Clock clock,
       OperatorMetrics metrics,
-      Duration requestTimeout) {
+      Duration requestTimeout,
+      BooleanSupplier leading) {
     this.governed = governed;
     this.scrapes = scrapes;
     this.requests = requests;
@@ -62,12 +65,19 @@ final class FlinkScraper
     this.metrics = metrics;
     this.requestTimeout = requestTimeout;
     this.http = FlinkRestClient.httpClient(requestTimeout);
+    this.leading = leading;
   }
 
   @Override
   public Set<ScrapeResult> fetchResources(RemediationPolicy policy) {
     Optional<PolicySettings> settings = PolicySettings.parse(policy.getSpec()).settings();
     if (settings.isEmpty()) {
+      return Set.of();
+    }
+    if (!leading.getAsBoolean()) {
+      // JOSDK polls on stand-by replicas too; only the leader's scrapes are ever used, and each
+      // stand-by would add its own load on every JobManager.
+      metrics.standbyPoll();
       return Set.of();
     }
     forgetUnscraped(clock.instant());

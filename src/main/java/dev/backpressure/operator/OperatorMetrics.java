@@ -27,6 +27,10 @@ public final class OperatorMetrics {
     }
   }
 
+  void standbyPoll() {
+    registry.counter("backpressure.scrape.standby").increment();
+  }
+
   void scrapeFailed(String reason) {
     registry.counter("backpressure.scrape.failures", "reason", reason).increment();
   }

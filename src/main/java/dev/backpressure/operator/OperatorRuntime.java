@@ -91,6 +91,8 @@ public record OperatorRuntime(
    */
   public Running start(Runnable leadershipLost) {
     AtomicBoolean closing = new AtomicBoolean();
+    // Without leader election this replica is the only one; with it, it acts once elected.
+    AtomicBoolean leading = new AtomicBoolean(leaseNamespace.isEmpty());
     ExecutorService scrapes = Executors.newFixedThreadPool(scrapeThreads, named("scrape"));
     ExecutorService requests = Executors.newFixedThreadPool(scrapeThreads * 2, named("flink-rest"));
     Operator operator =
@@ -115,8 +117,9 @@ public record OperatorRuntime(
                               LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE,
                               null,
                               new LeaderCallbacks(
-                                  () -> {},
+                                  () -> leading.set(true),
                                   () -> {
+                                    leading.set(false);
                                     if (!closing.get()) {
                                       leadershipLost.run();
                                     }
@@ -128,7 +131,7 @@ public record OperatorRuntime(
             });
     BackpressureReconciler reconciler =
         new BackpressureReconciler(
-            clock, scrapes, requests, new OperatorMetrics(registry), requestTimeout);
+            clock, scrapes, requests, new OperatorMetrics(registry), requestTimeout, leading::get);
     operator.register(
         reconciler,
         c -> {

@@ -54,7 +54,8 @@ class FlinkScraperTest {
             requests,
             clock,
             new OperatorMetrics(new SimpleMeterRegistry()),
-            Duration.ofSeconds(5));
+            Duration.ofSeconds(5),
+            () -> true);
     RemediationPolicy policy = new RemediationPolicy();
     policy.setMetadata(new ObjectMetaBuilder().withName("fix").withNamespace("default").build());
     policy.setSpec(new RemediationPolicySpec());
