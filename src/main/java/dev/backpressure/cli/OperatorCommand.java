@@ -87,13 +87,7 @@ final class OperatorCommand implements Callable<Integer> {
             scrapeThreads,
             Durations.parse(requestTimeout, "--request-timeout"));
     OperatorRuntime.Running running = runtime.start();
-    HealthServer http =
-        new HealthServer(
-            port,
-            registry,
-            () ->
-                running.operator().getRuntimeInfo().isStarted()
-                    && running.operator().getRuntimeInfo().allEventSourcesAreHealthy());
+    HealthServer http = new HealthServer(port, registry, running::ready);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(

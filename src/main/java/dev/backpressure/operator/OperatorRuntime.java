@@ -61,6 +61,16 @@ public record OperatorRuntime(
       return operator;
     }
 
+    /**
+     * What {@code /readyz} answers: started, and every informer healthy. A stand-by is ready too
+     * (its informers run; only reconciling waits for the Lease), so that a rolling update can bring
+     * up the new pod before the leader goes.
+     */
+    public boolean ready() {
+      return operator.getRuntimeInfo().isStarted()
+          && operator.getRuntimeInfo().allEventSourcesAreHealthy();
+    }
+
     @Override
     public void close() {
       closing.set(true);

@@ -118,6 +118,7 @@ class LeaderElectionTest {
             n -> n >= 2,
             Duration.ofSeconds(30));
         assertThat(flink.requestCount()).as("requests to Flink from a stand-by").isZero();
+        assertThat(standBy.ready()).as("a stand-by is ready").isTrue();
 
         // The other replica is gone: its lease runs out, and this one takes over.
         Await.until(
