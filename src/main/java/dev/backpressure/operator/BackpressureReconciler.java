@@ -66,7 +66,6 @@ import org.slf4j.LoggerFactory;
 public final class BackpressureReconciler implements Reconciler<RemediationPolicy> {
 
   private static final Logger LOG = LoggerFactory.getLogger(BackpressureReconciler.class);
-  private static final Duration RESTART_GRACE = Duration.ofSeconds(30);
 
   private final Clock clock;
   private final ExecutorService scrapes;
@@ -208,7 +207,13 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
       }
       if (result != null
           && result.failure().isPresent()
-          && !duringOurRestart(stored, result.at(), settings)) {
+          && !stored
+              .state()
+              .map(
+                  g ->
+                      Guard.duringOurRestart(
+                          g, result.at(), settings.guard(), settings.scrapeInterval()))
+              .orElse(false)) {
         unreadable.add(fd.getMetadata().getName());
         events.record(
             fd,
@@ -295,32 +300,6 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
                     + String.join(", ", unreadable),
             generation));
     return finish(policy, context, old, status, conditions, now, settings.scrapeInterval());
-  }
-
-  /**
-   * While our own change (or its rollback) rolls out, Flink's REST endpoint goes away, and a
-   * restarted job has no metrics for a few seconds: that is the restart we asked for, not a fault
-   * to warn about (the guard never acts on an unreadable job either way). The quiet ends a grace
-   * period after the guard saw the job stable again, and never later than the stabilization timeout
-   * after the restart began, so that a lasting outage is always said.
-   */
-  private static boolean duringOurRestart(
-      StoredGuard stored, Instant failedAt, PolicySettings settings) {
-    Optional<GuardState.InFlight> change = stored.inFlight();
-    if (change.isEmpty()) {
-      return false;
-    }
-    GuardState.InFlight f = change.get();
-    Duration interval3 = settings.scrapeInterval().multipliedBy(3);
-    Duration grace = interval3.compareTo(RESTART_GRACE) > 0 ? interval3 : RESTART_GRACE;
-    Instant quietUntil =
-        f.phase() != GuardState.Phase.ROLLING_BACK && f.stableSince().isPresent()
-            ? f.stableSince().get().plus(grace)
-            : f.rollbackAt()
-                .orElse(f.appliedAt())
-                .plus(settings.guard().stabilizationTimeout())
-                .plus(grace);
-    return failedAt.isBefore(quietUntil);
   }
 
   /**

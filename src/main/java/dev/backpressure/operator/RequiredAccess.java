@@ -1,7 +1,9 @@
 package dev.backpressure.operator;
 
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * The Kubernetes API access the operator needs, and no more: what the Helm chart's RBAC must grant.
@@ -25,6 +27,18 @@ public final class RequiredAccess {
    */
   public static final Rule LEASES =
       new Rule("coordination.k8s.io", "leases", Set.of("get", "create", "update", "patch"));
+
+  /** All of it, as granted with leader election on (the lease rule in its own namespace). */
+  public static final List<Rule> WITH_LEADER_ELECTION =
+      Stream.concat(NAMESPACED.stream(), Stream.of(LEASES)).toList();
+
+  /** The rules as single permissions, {@code group/resource:verb}. */
+  public static Set<String> permissions(List<Rule> rules) {
+    Set<String> out = new HashSet<>();
+    rules.forEach(
+        r -> r.verbs().forEach(v -> out.add(r.apiGroup() + "/" + r.resource() + ":" + v)));
+    return out;
+  }
 
   /** Granted because JOSDK's start-up access review demands it, never sent. */
   public static final String DEMANDED_NOT_USED = "coordination.k8s.io/leases:update";

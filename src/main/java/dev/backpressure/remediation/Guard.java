@@ -51,7 +51,36 @@ public final class Guard {
   /** Restarts after a change that count as a crash loop even without a telltale exception. */
   static final int MAX_RESTARTS = 3;
 
+  /** The least quiet after our restart settles, whatever the scrape interval. */
+  private static final Duration RESTART_GRACE = Duration.ofSeconds(30);
+
   private Guard() {}
+
+  /**
+   * Whether a failure to read the job at {@code failedAt} is the restart our own change (or its
+   * rollback) asked for: Flink's REST endpoint goes away and a restarted job has no metrics for a
+   * few seconds. That is not a fault to warn about (and nothing is decided on unreadable data
+   * either way). The quiet ends a grace period after the job was seen stable again, and never later
+   * than the stabilization timeout after the restart began, so that a lasting outage is always
+   * said.
+   */
+  public static boolean duringOurRestart(
+      GuardState state, Instant failedAt, GuardSettings settings, Duration scrapeInterval) {
+    if (state.inFlight().isEmpty()) {
+      return false;
+    }
+    GuardState.InFlight f = state.inFlight().get();
+    Duration interval3 = scrapeInterval.multipliedBy(3);
+    Duration grace = interval3.compareTo(RESTART_GRACE) > 0 ? interval3 : RESTART_GRACE;
+    Instant quietUntil =
+        f.phase() != GuardState.Phase.ROLLING_BACK && f.stableSince().isPresent()
+            ? f.stableSince().get().plus(grace)
+            : f.rollbackAt()
+                .orElse(f.appliedAt())
+                .plus(settings.stabilizationTimeout())
+                .plus(grace);
+    return failedAt.isBefore(quietUntil);
+  }
 
   /**
    * One pass of the guard.

@@ -22,7 +22,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -45,9 +44,7 @@ class OperatorCommandTest {
     try (TestingKubernetes k8s = TestingKubernetes.start();
         TestingFlinkRestServer flink =
             TestingFlinkRestServer.replaying(Fixture.load("/fixtures/flink-1.20.3/compute.json"))) {
-      List<RequiredAccess.Rule> granted = new ArrayList<>(RequiredAccess.NAMESPACED);
-      granted.add(RequiredAccess.LEASES);
-      k8s.grant(granted);
+      k8s.grant(RequiredAccess.WITH_LEADER_ELECTION);
       KubernetesClient test = k8s.client();
       TestingFlinkDeployments.running("orders").createIn(test);
       test.resource(

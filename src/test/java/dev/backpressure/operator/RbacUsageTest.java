@@ -16,9 +16,7 @@ import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -61,7 +59,7 @@ class RbacUsageTest {
               TestingPolicies.quick(
                   "fix", RemediationPolicySpec.Mode.Enforce, flink.url().toString()))
           .create();
-      k8s.grant(granted());
+      k8s.grant(RequiredAccess.WITH_LEADER_ELECTION);
 
       TestingClock clock = new TestingClock(Instant.parse("2026-03-02T10:00:00Z"));
       KubernetesClient operatorClient = k8s.newClient("operator-under-test");
@@ -140,23 +138,9 @@ class RbacUsageTest {
       }
       used.remove(ALLOWED_TO_ALL);
       used.add(RequiredAccess.DEMANDED_NOT_USED);
-      Set<String> granted = new HashSet<>();
-      granted()
-          .forEach(
-              rule ->
-                  rule.verbs()
-                      .forEach(
-                          v -> granted.add(rule.apiGroup() + "/" + rule.resource() + ":" + v)));
-      assertThat(granted)
+      assertThat(RequiredAccess.permissions(RequiredAccess.WITH_LEADER_ELECTION))
           .as("granted but never used: trim RequiredAccess and the chart")
           .containsExactlyInAnyOrderElementsOf(used);
     }
-  }
-
-  /** What the chart grants with leader election on, in the lease's namespace. */
-  private static List<RequiredAccess.Rule> granted() {
-    List<RequiredAccess.Rule> all = new ArrayList<>(RequiredAccess.NAMESPACED);
-    all.add(RequiredAccess.LEASES);
-    return all;
   }
 }
