@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The classifier on real Flink jobs that share one TaskManager (one cluster for all, jobs one at a
- * time): each is watched until its verdict is sustained and must name the right cause at the right
- * vertex.
+ * time): each is watched until it has shown its scenario's signal over a whole window, and the
+ * verdict of that window must name the right cause at the right vertex.
  */
 class SingleTaskManagerScenariosTest {
 
@@ -36,14 +36,12 @@ class SingleTaskManagerScenariosTest {
     try {
       flink.awaitStatus(id, JobStatus.RUNNING, Duration.ofSeconds(30));
       Observation.Result r =
-          scenario == Scenario.HEALTHY
-              ? Observation.until(
-                  flink.restUrl(),
-                  id.toString(),
-                  d -> d.symptom().samples() >= 6,
-                  Duration.ofSeconds(60))
-              : Observation.untilSustained(flink.restUrl(), id.toString(), Duration.ofSeconds(60));
+          Observation.untilSignal(
+              flink.restUrl(), id.toString(), scenario.signal(), Duration.ofSeconds(90));
       System.out.println("== " + scenario + "\n" + r);
+      assertThat(r.signalShown())
+          .as("the %s job never showed its signal, so there is nothing to judge:%n%s", scenario, r)
+          .isTrue();
       return r;
     } finally {
       flink.cancel(id);
@@ -51,19 +49,20 @@ class SingleTaskManagerScenariosTest {
   }
 
   private static void assertVerdict(Observation.Result r, Cause cause, String vertexPrefix) {
-    assertThat(r.diagnosis()).as(r.toString()).isNotNull();
-    assertThat(r.diagnosis().cause()).as(r.toString()).isEqualTo(cause);
-    assertThat(r.diagnosis().symptom().sustained()).as(r.toString()).isTrue();
+    String context = "the job showed its signal, and the classifier said:\n" + r;
+    assertThat(r.diagnosis().cause()).as(context).isEqualTo(cause);
+    assertThat(r.diagnosis().symptom().sustained()).as(context).isTrue();
     assertThat(r.diagnosis().bottleneck().orElseThrow().name())
-        .as(r.toString())
+        .as(context)
         .startsWith(vertexPrefix);
   }
 
   @Test
   void healthyJobIsHealthy() throws Exception {
     Observation.Result r = watch(Scenario.HEALTHY);
-    assertThat(r.diagnosis().cause()).as(r.toString()).isEqualTo(Cause.HEALTHY);
-    assertThat(r.diagnosis().symptom().sustained()).as(r.toString()).isFalse();
+    String context = "the job showed its signal, and the classifier said:\n" + r;
+    assertThat(r.diagnosis().cause()).as(context).isEqualTo(Cause.HEALTHY);
+    assertThat(r.diagnosis().symptom().sustained()).as(context).isFalse();
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.backpressure.testing;
 import dev.backpressure.diagnosis.Diagnosis;
 import dev.backpressure.diagnosis.Evidence;
 import dev.backpressure.diagnosis.Thresholds;
+import dev.backpressure.flink.JobState;
 import dev.backpressure.flink.rest.FlinkRestClient;
 import dev.backpressure.flink.rest.ScrapeException;
 import dev.backpressure.flink.rest.ScrapeFailure;
@@ -29,24 +30,67 @@ public final class Observation {
   public static final Thresholds TEST_THRESHOLDS =
       Thresholds.DEFAULTS.with(Map.of("sustainSamples", "4", "sustainDuration", "3s"));
 
+  /** Snapshots in the tests' window: a signal shown in all of them is sustained. */
+  public static final int WINDOW = 6;
+
   private Observation() {}
 
-  /** The history of an observation, printed when an assertion on it fails. */
-  public record Result(Diagnosis diagnosis, List<String> history) {
+  /**
+   * The history of an observation, printed when an assertion on it fails.
+   *
+   * @param signalShown whether the observation ended on its condition (the scenario's signal, or
+   *     the diagnosis waited for) rather than on its timeout
+   */
+  public record Result(Diagnosis diagnosis, List<String> history, boolean signalShown) {
     @Override
     public String toString() {
       return String.join("\n", history);
     }
   }
 
+  /**
+   * Until the job has shown the signal in {@link Signal#samples()} snapshots in a row: the
+   * diagnosis is then of a window in which the situation was really there. On timeout the result
+   * says the signal was not shown, and its history holds what each snapshot showed instead.
+   */
+  public static Result untilSignal(URI restUrl, String jobId, Signal signal, Duration timeout)
+      throws Exception {
+    int[] inARow = {0};
+    return observe(
+        restUrl,
+        jobId,
+        (watch, d) -> {
+          Signal.Readings readings = signal.read(watch.window());
+          inARow[0] = readings.hold() ? inARow[0] + 1 : 0;
+          return new Step(inARow[0] >= signal.samples(), "    " + readings);
+        },
+        timeout);
+  }
+
   public static Result until(URI restUrl, String jobId, Predicate<Diagnosis> done, Duration timeout)
+      throws Exception {
+    return observe(
+        restUrl,
+        jobId,
+        (watch, d) -> new Step(done.test(d) || d.jobState() == JobState.FAILED, null),
+        timeout);
+  }
+
+  /** What one look decided: whether to stop, and a line to add to the history. */
+  private record Step(boolean done, String line) {}
+
+  private interface Look {
+    Step after(JobWatch watch, Diagnosis d);
+  }
+
+  private static Result observe(URI restUrl, String jobId, Look look, Duration timeout)
       throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(4);
     try {
       SnapshotReader reader =
           new SnapshotReader(
               new FlinkRestClient(restUrl, Duration.ofSeconds(5)), pool, Clock.systemUTC());
-      JobWatch watch = new JobWatch(reader, jobId, TEST_THRESHOLDS, 6, Duration.ofMinutes(5));
+      JobWatch watch = new JobWatch(reader, jobId, TEST_THRESHOLDS, WINDOW, Duration.ofMinutes(5));
       List<String> history = new ArrayList<>();
       long deadline = System.nanoTime() + timeout.toNanos();
       Diagnosis last = null;
@@ -54,8 +98,12 @@ public final class Observation {
         try {
           last = watch.observe();
           history.add(render(last));
-          if (done.test(last) || last.jobState() == dev.backpressure.flink.JobState.FAILED) {
-            return new Result(last, history);
+          Step step = look.after(watch, last);
+          if (step.line() != null) {
+            history.add(step.line());
+          }
+          if (step.done()) {
+            return new Result(last, history, true);
           }
         } catch (ScrapeException e) {
           if (e.failure() != ScrapeFailure.METRICS_UNAVAILABLE) {
@@ -65,17 +113,10 @@ public final class Observation {
         }
         TimeUnit.SECONDS.sleep(1);
       }
-      return new Result(last, history);
+      return new Result(last, history, false);
     } finally {
       pool.shutdownNow();
     }
-  }
-
-  /** Until the window is full and the diagnosis is sustained backpressure (or a failing job). */
-  public static Result untilSustained(URI restUrl, String jobId, Duration timeout)
-      throws Exception {
-    return until(
-        restUrl, jobId, d -> d.symptom().sustained() && d.symptom().samples() >= 6, timeout);
   }
 
   private static String render(Diagnosis d) {

@@ -1,7 +1,6 @@
 package dev.backpressure.testing;
 
 import dev.backpressure.diagnosis.Diagnosis;
-import dev.backpressure.flink.JobState;
 import dev.backpressure.flink.rest.FlinkRestClient;
 import dev.backpressure.flink.rest.ScrapeException;
 import dev.backpressure.flink.rest.SnapshotReader;
@@ -19,7 +18,7 @@ import org.apache.flink.runtime.util.EnvironmentInformation;
 
 /**
  * Records the Flink REST answers of scenarios into {@code src/test/resources/fixtures/}: runs each
- * on a real Flink until its diagnosis settles, then reads six snapshots through a recording proxy.
+ * on a real Flink until it shows its signal, then reads six snapshots through a recording proxy.
  * Run it with the test classpath (see src/test/resources/fixtures/README.md); the unit tests only
  * replay what it wrote.
  */
@@ -46,24 +45,15 @@ public final class RecordFixtures {
     }
   }
 
-  private static boolean settled(Scenario scenario, Diagnosis d) {
-    if (scenario == Scenario.HEALTHY) {
-      return d.symptom().samples() >= SNAPSHOTS && d.jobState() == JobState.RUNNING;
-    }
-    return d.symptom().sustained()
-        || (d.jobState() == JobState.FAILED
-            && d.cause() != dev.backpressure.diagnosis.Cause.UNKNOWN);
-  }
-
   static TestingFlinkRestServer.Fixture record(Scenario scenario, String version) throws Exception {
     try (TestingFlinkCluster flink = scenario.cluster().start()) {
       JobID id = flink.submit(scenario.job(), scenario.name().toLowerCase());
       Observation.Result settled =
-          Observation.until(
-              flink.restUrl(), id.toString(), d -> settled(scenario, d), Duration.ofSeconds(60));
+          Observation.untilSignal(
+              flink.restUrl(), id.toString(), scenario.signal(), Duration.ofSeconds(90));
       System.out.println(scenario + " settled:\n" + settled);
-      if (settled.diagnosis() == null || !settled(scenario, settled.diagnosis())) {
-        throw new IllegalStateException(scenario + " did not settle; nothing recorded");
+      if (!settled.signalShown()) {
+        throw new IllegalStateException(scenario + " never showed its signal; nothing recorded");
       }
       try (TestingFlinkRestServer proxy = TestingFlinkRestServer.recording(flink.restUrl())) {
         ExecutorService pool = Executors.newFixedThreadPool(4);

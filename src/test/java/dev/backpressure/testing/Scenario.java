@@ -5,39 +5,99 @@ import java.util.function.UnaryOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
- * The situations the project is tested on: a cluster shape and a job. Tests and the fixture
- * recorder take them from here, so that a fixture shows exactly what a real-Flink test saw.
+ * The situations the project is tested on: a cluster shape, a job and the signal the job must show.
+ * Tests and the fixture recorder take them from here, so that a fixture shows exactly what a
+ * real-Flink test saw. Each job is sized so that its signal sits far from every threshold it is
+ * judged by, on a machine of two busy cores: its bottleneck is many times slower than what feeds
+ * it, so the ratio, not the speed of the CPU, decides how backpressured the input is.
  */
 public enum Scenario {
-  HEALTHY(Scenario::oneTaskManager, ScenarioJobs::healthy),
-  COMPUTE(Scenario::oneTaskManager, env -> ScenarioJobs.cpuHeavyMap(env, 2)),
-  SKEW(Scenario::oneTaskManager, ScenarioJobs::hotKey),
-  BLOCKING(Scenario::oneTaskManager, ScenarioJobs::blockingSink),
-  KRYO(Scenario::oneTaskManager, ScenarioJobs::kryoRecords),
-  ITERATION(Scenario::oneTaskManager, ScenarioJobs::amplifyingIteration),
+  HEALTHY(
+      Scenario::oneTaskManager,
+      ScenarioJobs::healthy,
+      // Data flows (about 2000 records/s per subtask), and nothing waits on it.
+      Signal.of(
+          Observation.WINDOW,
+          Signal.flowing("cheap work", 500),
+          Signal.noVertexBackPressuredAbove(100))),
+  COMPUTE(
+      Scenario::oneTaskManager,
+      env -> ScenarioJobs.cpuHeavyMap(env, 2),
+      Signal.of(
+          Observation.WINDOW,
+          Signal.backPressured("Source: Sequence Source", 800),
+          Signal.busyEverywhere("heavy map", 900),
+          // Two subtasks computing: well above the 0.5 core per busy subtask that blocking I/O
+          // stays under.
+          Signal.coresInUse(">=", 1.5))),
+  SKEW(
+      Scenario::oneTaskManager,
+      ScenarioJobs::hotKey,
+      Signal.of(
+          Observation.WINDOW,
+          Signal.backPressured("Source: Sequence Source", 800),
+          Signal.busiestSubtask("keyed work", 900),
+          // One subtask of four at ~1000 ms/s, the others nearly idle: ~250 on average, far under
+          // the 0.6 × busiest that uniform load stays above.
+          Signal.busyOnAverageAtMost("keyed work", 400))),
+  BLOCKING(
+      Scenario::oneTaskManager,
+      ScenarioJobs::blockingSink,
+      Signal.of(
+          Observation.WINDOW,
+          Signal.backPressured("Source: Sequence Source", 800),
+          Signal.busyEverywhere("blocking call", 900),
+          // Two subtasks busy sleeping: a tenth of a core or two, under the 1.0 a compute
+          // bottleneck of two subtasks would burn at the least.
+          Signal.coresInUse("<=", 0.5))),
+  KRYO(
+      Scenario::oneTaskManager,
+      ScenarioJobs::kryoRecords,
+      Signal.of(
+          Observation.WINDOW,
+          Signal.backPressured("Source: Sequence Source", 800),
+          Signal.busyEverywhere("read opaque", 900),
+          Signal.coresInUse(">=", 0.8),
+          Signal.flameShare("read opaque", "com.esotericsoftware.kryo", 0.6))),
+  ITERATION(
+      Scenario::oneTaskManager,
+      ScenarioJobs::amplifyingIteration,
+      Signal.of(
+          Observation.WINDOW,
+          Signal.backPressured("IterationSource-", 800),
+          Signal.backPressured("loop body", 800))),
   NETWORK_MEMORY_AT_STARTUP(
       () ->
           TestingFlinkCluster.builder()
               .taskManagers(2, 4)
               .set("taskmanager.memory.network.min", "1mb")
               .set("taskmanager.memory.network.max", "1mb"),
-      env -> ScenarioJobs.wideShuffle(env, 8)),
+      env -> ScenarioJobs.wideShuffle(env, 8),
+      Signal.of(1, Signal.failedWith("Insufficient number of network buffers"))),
   BUFFERS_PER_CHANNEL(
       () ->
           TestingFlinkCluster.builder()
               .taskManagers(4, 1)
               .set("taskmanager.network.memory.buffers-per-channel", "0")
               .set("taskmanager.network.memory.floating-buffers-per-gate", "1"),
-      env -> ScenarioJobs.rebalanceOnly(env, 4));
+      env -> ScenarioJobs.rebalanceOnly(env, 4),
+      Signal.of(
+          Observation.WINDOW,
+          Signal.backPressured("Source: Sequence Source", 800),
+          Signal.outputPoolFull("Source: Sequence Source", 0.95),
+          Signal.busyAtMost("receive", 200)));
 
   private final Supplier<TestingFlinkCluster.Builder> cluster;
   private final UnaryOperator<StreamExecutionEnvironment> job;
+  private final Signal signal;
 
   Scenario(
       Supplier<TestingFlinkCluster.Builder> cluster,
-      UnaryOperator<StreamExecutionEnvironment> job) {
+      UnaryOperator<StreamExecutionEnvironment> job,
+      Signal signal) {
     this.cluster = cluster;
     this.job = job;
+    this.signal = signal;
   }
 
   /** One TaskManager with slots for every single-TaskManager scenario, flame graphs on. */
@@ -51,6 +111,11 @@ public enum Scenario {
 
   public TestingFlinkCluster.Builder cluster() {
     return cluster.get();
+  }
+
+  /** What the job shows in Flink's own figures when the situation is really there. */
+  public Signal signal() {
+    return signal;
   }
 
   public StreamExecutionEnvironment job() {
