@@ -18,8 +18,12 @@ import dev.backpressure.remediation.Planner;
 import dev.backpressure.remediation.SettingChange;
 import dev.backpressure.state.GuardStateJson;
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResourceList;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.MixedOperation;
+import io.fabric8.kubernetes.client.dsl.Resource;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -30,6 +34,7 @@ import io.javaoperatorsdk.operator.api.reconciler.MaxReconciliationInterval;
 import io.javaoperatorsdk.operator.api.reconciler.PrimaryUpdateAndCacheUtils;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.GroupVersionKind;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
@@ -50,7 +55,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
-import org.apache.flink.kubernetes.operator.api.FlinkDeployment;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -73,7 +77,7 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
   private final OperatorMetrics metrics;
   private final Duration requestTimeout;
   private final BooleanSupplier leading;
-  private volatile InformerEventSource<FlinkDeployment, RemediationPolicy> deployments;
+  private volatile InformerEventSource<GenericKubernetesResource, RemediationPolicy> deployments;
   private volatile EventRecorder events;
 
   public BackpressureReconciler(
@@ -96,8 +100,15 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
       EventSourceContext<RemediationPolicy> context) {
     events = new EventRecorder(context.getClient(), clock);
     // No owner reference links a deployment to its policies: the label selectors do, both ways.
-    InformerEventSourceConfiguration<FlinkDeployment> config =
-        InformerEventSourceConfiguration.from(FlinkDeployment.class, RemediationPolicy.class)
+    // Read as generic objects: the Flink operator's model classes reject what its later releases
+    // write, and one such object would stop the informer for every deployment.
+    InformerEventSourceConfiguration<GenericKubernetesResource> config =
+        InformerEventSourceConfiguration.from(
+                new GroupVersionKind(
+                    FlinkDeploymentDocument.GROUP,
+                    FlinkDeploymentDocument.VERSION,
+                    FlinkDeploymentDocument.KIND),
+                RemediationPolicy.class)
             .withNamespacesInheritedFromController()
             .withSecondaryToPrimaryMapper(
                 fd ->
@@ -132,8 +143,8 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
   }
 
   /** The deployments a policy selects, from the informer's cache. */
-  List<FlinkDeployment> governed(RemediationPolicy p) {
-    InformerEventSource<FlinkDeployment, RemediationPolicy> source = deployments;
+  List<GenericKubernetesResource> governed(RemediationPolicy p) {
+    InformerEventSource<GenericKubernetesResource, RemediationPolicy> source = deployments;
     if (source == null || p.getSpec() == null) {
       return List.of();
     }
@@ -165,7 +176,7 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
       return finish(policy, context, old, status, conditions, now, Duration.ofMinutes(5));
     }
     PolicySettings settings = parsed.settings().get();
-    List<FlinkDeployment> governed = governed(policy);
+    List<GenericKubernetesResource> governed = governed(policy);
     Map<String, ScrapeResult> scraped = new HashMap<>();
     context.getSecondaryResources(ScrapeResult.class).forEach(r -> scraped.put(r.deployment(), r));
 
@@ -173,20 +184,33 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
     List<String> unreadable = new ArrayList<>();
     int backpressured = 0;
     int remediating = 0;
-    for (FlinkDeployment fd : governed) {
-      String key = fd.getMetadata().getNamespace() + "/" + fd.getMetadata().getName();
+    for (GenericKubernetesResource resource : governed) {
       DeploymentReport report = new DeploymentReport();
-      report.name = fd.getMetadata().getName();
+      report.name = resource.getMetadata().getName();
       status.deployments.add(report);
+      FlinkDeploymentDocument fd;
+      try {
+        fd = FlinkDeploymentDocument.read(resource);
+      } catch (FlinkDeploymentDocument.Unreadable e) {
+        unreadable.add(report.name);
+        report.phase = "Unreadable";
+        report.message =
+            "the FlinkDeployment cannot be read, nothing is done to it: " + e.getMessage();
+        report.lastDiagnosis = previousDiagnosis(old, report.name);
+        report.lastChange = previousChange(old, report.name);
+        events.record(resource, EventReason.DeploymentUnreadable, report.message);
+        continue;
+      }
+      String key = fd.key();
       List<String> others = otherPolicies(policy, fd, context);
       if (!others.isEmpty()) {
-        overlapping.add(fd.getMetadata().getName());
+        overlapping.add(fd.name());
         report.phase = "Conflict";
         report.message =
             "also selected by "
                 + String.join(", ", others)
                 + ": no action until one policy selects it";
-        events.record(fd, EventReason.PolicyOverlap, report.message);
+        events.record(resource, EventReason.PolicyOverlap, report.message);
         continue;
       }
       ScrapeResult result = scraped.get(key);
@@ -196,13 +220,13 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
       }
       // A change in flight is judged on the deployment as the API server holds it now, not on a
       // cached copy that may lag behind the Flink operator's latest status.
-      FlinkDeployment current = fd;
+      FlinkDeploymentDocument current = fd;
       StoredGuard stored = StoredGuard.of(fd);
       if (stored.inFlight().isPresent()) {
-        FlinkDeployment fresh = read(context.getClient(), fd);
-        if (fresh != null) {
-          current = fresh;
-          stored = StoredGuard.of(fresh);
+        Optional<FlinkDeploymentDocument> fresh = read(context.getClient(), fd);
+        if (fresh.isPresent()) {
+          current = fresh.get();
+          stored = StoredGuard.of(current);
         }
       }
       if (result != null
@@ -214,9 +238,9 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
                       Guard.duringOurRestart(
                           g, result.at(), settings.guard(), settings.scrapeInterval()))
               .orElse(false)) {
-        unreadable.add(fd.getMetadata().getName());
+        unreadable.add(fd.name());
         events.record(
-            fd,
+            resource,
             EventReason.ScrapeFailed,
             "cannot read Flink, no action: " + result.failure().get());
       }
@@ -225,14 +249,14 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
       if (outcome.refused()) {
         // Someone (or our own cache) was behind: re-read the deployment and decide once more on
         // what the API server holds now, never overwriting what changed.
-        FlinkDeployment fresh = read(context.getClient(), fd);
-        if (fresh != null) {
+        Optional<FlinkDeploymentDocument> fresh = read(context.getClient(), fd);
+        if (fresh.isPresent()) {
           outcome =
               decideAndAct(
                   context.getClient(),
                   policy,
-                  fresh,
-                  StoredGuard.of(fresh),
+                  fresh.get(),
+                  StoredGuard.of(fresh.get()),
                   key,
                   settings,
                   result,
@@ -296,7 +320,7 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
             unreadable.isEmpty() ? Conditions.ALL_READABLE : Conditions.FLINK_UNREADABLE,
             unreadable.isEmpty()
                 ? "every governed job could be read"
-                : "Flink REST could not be read (no action taken) for: "
+                : "Flink REST or the FlinkDeployment could not be read (no action taken) for: "
                     + String.join(", ", unreadable),
             generation));
     return finish(policy, context, old, status, conditions, now, settings.scrapeInterval());
@@ -309,8 +333,9 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
   private record StoredGuard(
       Optional<String> text, Optional<GuardState> state, Optional<String> unreadable) {
 
-    static StoredGuard of(FlinkDeployment fd) {
-      Optional<String> text = FlinkDeployments.guardAnnotation(fd);
+    static StoredGuard of(FlinkDeploymentDocument fd) {
+      Optional<String> text =
+          Optional.ofNullable(fd.annotations().get(FlinkDeployments.GUARD_ANNOTATION));
       if (text.isEmpty()) {
         return new StoredGuard(text, Optional.of(GuardState.initial()), Optional.empty());
       }
@@ -336,18 +361,34 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
       boolean inFlight,
       boolean refused) {}
 
-  private static FlinkDeployment read(KubernetesClient client, FlinkDeployment fd) {
-    return client
-        .resources(FlinkDeployment.class)
-        .inNamespace(fd.getMetadata().getNamespace())
-        .withName(fd.getMetadata().getName())
-        .get();
+  /** The deployment as the API server holds it now; empty when it is gone or cannot be read. */
+  private static Optional<FlinkDeploymentDocument> read(
+      KubernetesClient client, FlinkDeploymentDocument fd) {
+    GenericKubernetesResource now =
+        flinkDeployments(client).inNamespace(fd.namespace()).withName(fd.name()).get();
+    if (now == null) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(FlinkDeploymentDocument.read(now));
+    } catch (FlinkDeploymentDocument.Unreadable e) {
+      return Optional.empty();
+    }
+  }
+
+  private static MixedOperation<
+          GenericKubernetesResource,
+          GenericKubernetesResourceList,
+          Resource<GenericKubernetesResource>>
+      flinkDeployments(KubernetesClient client) {
+    return client.genericKubernetesResources(
+        FlinkDeploymentDocument.API_VERSION, FlinkDeploymentDocument.KIND);
   }
 
   private Outcome decideAndAct(
       KubernetesClient client,
       RemediationPolicy policy,
-      FlinkDeployment fd,
+      FlinkDeploymentDocument fd,
       StoredGuard stored,
       String key,
       PolicySettings settings,
@@ -359,7 +400,7 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
       // One deployment's trouble must not stop the others, nor the periodic passes.
       LOG.warn("deciding for {} failed", key, e);
       String why = "no action: deciding failed with " + e;
-      events.record(fd, EventReason.ChangeSkipped, why);
+      events.record(fd.resource(), EventReason.ChangeSkipped, why);
       return new Outcome("Held", why, Optional.empty(), stored.text().orElse(""), false, false);
     }
   }
@@ -367,7 +408,7 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
   private Outcome remediate(
       KubernetesClient client,
       RemediationPolicy policy,
-      FlinkDeployment fd,
+      FlinkDeploymentDocument fd,
       StoredGuard stored,
       PolicySettings settings,
       Optional<ScrapeResult> result,
@@ -378,13 +419,13 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
               + FlinkDeployments.GUARD_ANNOTATION
               + " left as it is, no action: "
               + stored.unreadable().orElse("");
-      events.record(fd, EventReason.GuardStateUnreadable, message);
+      events.record(fd.resource(), EventReason.GuardStateUnreadable, message);
       return new Outcome("Held", message, Optional.empty(), stored.text().get(), false, false);
     }
     GuardState state = stored.state().get();
     // A scrape of another job than the one the deployment runs now (read just before the Flink
     // operator replaced it) says nothing about this deployment: decide without it.
-    Optional<String> runningJob = FlinkDeployments.jobId(fd);
+    Optional<String> runningJob = fd.jobId();
     Optional<JobSnapshot> latest =
         result
             .flatMap(ScrapeResult::latest)
@@ -392,7 +433,9 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
     Optional<Diagnosis> diagnosis =
         latest.isPresent() ? result.flatMap(ScrapeResult::diagnosis) : Optional.empty();
     List<JobFailure> failures = latest.map(JobSnapshot::exceptions).orElse(List.of());
-    DeploymentState deploymentState = FlinkDeployments.state(fd, failures);
+    DeploymentState deploymentState =
+        FlinkDeployments.state(
+            fd, failures, latest.map(JobSnapshot::configuration).orElse(Map.of()));
     Optional<Plan> plan =
         diagnosis.flatMap(
             d ->
@@ -417,7 +460,7 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
             "the FlinkDeployment changed while deciding (HTTP "
                 + e.getCode()
                 + "); nothing was written, deciding again on fresh data";
-        events.record(fd, EventReason.PatchRefused, why);
+        events.record(fd.resource(), EventReason.PatchRefused, why);
         return new Outcome(
             "Held",
             why,
@@ -439,35 +482,35 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
   }
 
   private void patch(
-      KubernetesClient client, FlinkDeployment fd, List<SettingChange> changes, String guardJson) {
-    String body =
-        DeploymentPatch.of(
-            fd.getMetadata().getResourceVersion(),
-            fd.getSpec() == null ? null : fd.getSpec().getFlinkConfiguration(),
-            fd.getMetadata().getAnnotations() != null,
-            changes,
-            guardJson);
-    FlinkDeployment updated =
-        client
-            .resources(FlinkDeployment.class)
-            .inNamespace(fd.getMetadata().getNamespace())
-            .withName(fd.getMetadata().getName())
+      KubernetesClient client,
+      FlinkDeploymentDocument fd,
+      List<SettingChange> changes,
+      String guardJson) {
+    String body = DeploymentPatch.of(fd, changes, guardJson);
+    GenericKubernetesResource updated =
+        flinkDeployments(client)
+            .inNamespace(fd.namespace())
+            .withName(fd.name())
             .patch(PatchContext.of(PatchType.JSON), body);
     // Our own write goes into the informer's cache at once, so that the next pass decides on it
     // rather than on the version before it.
     if (updated != null) {
-      deployments.handleRecentResourceUpdate(ResourceID.fromResource(updated), updated, fd);
+      deployments.handleRecentResourceUpdate(
+          ResourceID.fromResource(updated), updated, fd.resource());
     }
   }
 
   private void report(
-      RemediationPolicy policy, FlinkDeployment fd, Decision d, Optional<Diagnosis> diagnosis) {
+      RemediationPolicy policy,
+      FlinkDeploymentDocument fd,
+      Decision d,
+      Optional<Diagnosis> diagnosis) {
     diagnosis
         .filter(x -> x.symptom().sustained())
         .ifPresent(
             x ->
                 events.record(
-                    fd,
+                    fd.resource(),
                     EventReason.BackpressureDiagnosed,
                     x.cause().title()
                         + x.bottleneck().map(v -> " at '" + v.name() + "'").orElse("")
@@ -478,10 +521,11 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
                             .collect(Collectors.joining("; "))));
     switch (d.kind()) {
       case PLANNED -> both(policy, fd, EventReason.ChangePlanned, d.reason() + changes(d.plan()));
-      case ADVICE -> events.record(fd, EventReason.AdviceOnly, d.reason() + advice(d.plan()));
+      case ADVICE ->
+          events.record(fd.resource(), EventReason.AdviceOnly, d.reason() + advice(d.plan()));
       case SKIPPED ->
           events.record(
-              fd,
+              fd.resource(),
               d.reason().contains("autoscaler")
                   ? EventReason.AutoscalerOwnsParallelism
                   : EventReason.ChangeSkipped,
@@ -507,16 +551,16 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
                   + d.patch().stream()
                       .map(SettingChange::describe)
                       .collect(Collectors.joining("; ")));
-      case ROLLED_BACK -> events.record(fd, EventReason.RollbackCompleted, d.reason());
+      case ROLLED_BACK -> events.record(fd.resource(), EventReason.RollbackCompleted, d.reason());
       case CONFLICT -> both(policy, fd, EventReason.ConflictingEdit, d.reason());
       case NOTHING, WAITING -> {}
     }
   }
 
   private void both(
-      RemediationPolicy policy, FlinkDeployment fd, EventReason reason, String message) {
-    events.record(fd, reason, message);
-    events.record(policy, reason, fd.getMetadata().getName() + ": " + message);
+      RemediationPolicy policy, FlinkDeploymentDocument fd, EventReason reason, String message) {
+    events.record(fd.resource(), reason, message);
+    events.record(policy, reason, fd.name() + ": " + message);
   }
 
   private static String changes(Optional<Plan> plan) {
@@ -633,7 +677,7 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
 
   /** Other valid policies of the namespace that select the same deployment. */
   private static List<String> otherPolicies(
-      RemediationPolicy policy, FlinkDeployment fd, Context<RemediationPolicy> context) {
+      RemediationPolicy policy, FlinkDeploymentDocument fd, Context<RemediationPolicy> context) {
     Set<String> names = new HashSet<>();
     context
         .getPrimaryCache()
@@ -642,7 +686,7 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
             p ->
                 !p.getMetadata().getName().equals(policy.getMetadata().getName())
                     && p.getSpec() != null
-                    && FlinkDeployments.selects(p.getSpec().selector, fd.getMetadata().getLabels()))
+                    && FlinkDeployments.selects(p.getSpec().selector, fd.labels()))
         .forEach(p -> names.add(p.getMetadata().getName()));
     return names.stream().sorted().toList();
   }

@@ -1,11 +1,15 @@
 package dev.backpressure.operator;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.BooleanNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import dev.backpressure.remediation.SettingChange;
 import java.util.List;
-import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * A JSON Patch (RFC 6902) that writes only the values a decision changes and the guard state
@@ -18,25 +22,20 @@ final class DeploymentPatch {
 
   private DeploymentPatch() {}
 
-  static String of(
-      String resourceVersion,
-      Map<String, String> currentConfig,
-      boolean hasAnnotations,
-      List<SettingChange> changes,
-      String guardState) {
+  static String of(FlinkDeploymentDocument fd, List<SettingChange> changes, String guardState) {
     ArrayNode ops = JSON.createArrayNode();
     ops.addObject()
         .put("op", "test")
         .put("path", "/metadata/resourceVersion")
-        .put("value", resourceVersion);
-    if (!hasAnnotations) {
+        .put("value", fd.resourceVersion());
+    if (fd.annotations().isEmpty()) {
       ops.addObject().put("op", "add").put("path", "/metadata/annotations").putObject("value");
     }
     ops.addObject()
         .put("op", "add")
         .put("path", "/metadata/annotations/" + escape(FlinkDeployments.GUARD_ANNOTATION))
         .put("value", guardState);
-    boolean configExists = currentConfig != null;
+    boolean configExists = !fd.configurationTree().isMissingNode();
     for (SettingChange c : changes) {
       switch (c.setting()) {
         case FLINK_CONFIGURATION -> {
@@ -47,13 +46,22 @@ final class DeploymentPatch {
                 .putObject("value");
             configExists = true;
           }
-          String path = "/spec/flinkConfiguration/" + escape(c.key());
+          // Where the user keeps the key (flat or nested), so that no second spelling appears and
+          // a rollback leaves the spec exactly as it was written.
+          String path =
+              "/spec/flinkConfiguration/"
+                  + fd.pathFor(c.key()).stream()
+                      .map(DeploymentPatch::escape)
+                      .collect(Collectors.joining("/"));
           if (c.removes()) {
-            if (currentConfig != null && currentConfig.containsKey(c.key())) {
+            if (fd.configuration().containsKey(c.key())) {
               ops.addObject().put("op", "remove").put("path", path);
             }
           } else {
-            ops.addObject().put("op", "add").put("path", path).put("value", c.to());
+            ops.addObject()
+                .put("op", "add")
+                .put("path", path)
+                .set("value", valueLike(fd.node(c.key()), c.to()));
           }
         }
         case JOB_PARALLELISM -> {
@@ -68,6 +76,24 @@ final class DeploymentPatch {
       }
     }
     return ops.toString();
+  }
+
+  /**
+   * The value as the same JSON type as the one it replaces: a YAML {@code 0.2} or {@code 4} the
+   * user wrote stays a number, so that writing the old value back restores it exactly.
+   */
+  private static JsonNode valueLike(JsonNode current, String value) {
+    if (current.isNumber()) {
+      try {
+        return JSON.readTree(value).isNumber() ? JSON.readTree(value) : TextNode.valueOf(value);
+      } catch (JsonProcessingException e) {
+        return TextNode.valueOf(value);
+      }
+    }
+    if (current.isBoolean() && ("true".equals(value) || "false".equals(value))) {
+      return BooleanNode.valueOf(Boolean.parseBoolean(value));
+    }
+    return TextNode.valueOf(value);
   }
 
   /** JSON Pointer escaping: "~" → "~0", "/" → "~1". */

@@ -16,7 +16,8 @@ public enum EventReason {
   ScrapeFailed(true),
   PolicyInvalid(true),
   PolicyOverlap(true),
-  GuardStateUnreadable(true);
+  GuardStateUnreadable(true),
+  DeploymentUnreadable(true);
 
   private final boolean warning;
 

@@ -12,14 +12,11 @@ import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
-import org.apache.flink.kubernetes.operator.api.FlinkDeployment;
 
 /**
- * Reads what the pure core needs out of a FlinkDeployment (the Flink Kubernetes Operator's types),
- * so that nothing past this class knows them.
+ * Turns a FlinkDeployment, as {@link FlinkDeploymentDocument} reads it, into what the pure core
+ * needs (the planner's and the guard's views), so that nothing past this class knows its shape.
  */
 public final class FlinkDeployments {
 
@@ -31,84 +28,43 @@ public final class FlinkDeployments {
 
   private FlinkDeployments() {}
 
-  public static Map<String, String> specConfiguration(FlinkDeployment fd) {
-    Map<String, String> c = fd.getSpec() == null ? null : fd.getSpec().getFlinkConfiguration();
-    return c == null ? Map.of() : c;
-  }
-
-  public static Optional<String> taskManagerMemory(FlinkDeployment fd) {
-    if (fd.getSpec() == null
-        || fd.getSpec().getTaskManager() == null
-        || fd.getSpec().getTaskManager().getResource() == null) {
-      return Optional.empty();
-    }
-    return Optional.ofNullable(fd.getSpec().getTaskManager().getResource().getMemory());
-  }
-
-  public static int jobParallelism(FlinkDeployment fd) {
-    return fd.getSpec() == null || fd.getSpec().getJob() == null
-        ? -1
-        : fd.getSpec().getJob().getParallelism();
-  }
-
   /**
    * The planner's view: the running cluster's configuration (from Flink), overlaid with the spec
    * (what the next restart will use), with the TaskManager process size the Flink operator derives
    * from {@code spec.taskManager.resource.memory}.
    */
-  public static DeploymentView view(FlinkDeployment fd, JobSnapshot latest) {
+  public static DeploymentView view(FlinkDeploymentDocument fd, JobSnapshot latest) {
     Map<String, String> effective = new HashMap<>(latest.configuration());
-    effective.putAll(specConfiguration(fd));
-    taskManagerMemory(fd)
+    effective.putAll(fd.configuration());
+    fd.taskManagerMemory()
         .ifPresent(m -> effective.put(TaskManagerMemoryModel.PROCESS_SIZE, normalizeMemory(m)));
     FlinkVersion version = latest.flinkVersion();
     return new DeploymentView(
-        version, jobParallelism(fd), specConfiguration(fd), effective, taskManagerMemory(fd));
+        version, fd.jobParallelism(), fd.configuration(), effective, fd.taskManagerMemory());
   }
 
-  /** The guard's view of the deployment now. */
-  public static DeploymentState state(FlinkDeployment fd, List<JobFailure> failures) {
-    String lifecycle = "UNKNOWN";
-    JobState job = JobState.UNKNOWN;
-    if (fd.getStatus() != null) {
-      try {
-        lifecycle =
-            fd.getStatus().getLifecycleState() == null
-                ? "UNKNOWN"
-                : fd.getStatus().getLifecycleState().name();
-      } catch (RuntimeException e) {
-        lifecycle = "UNKNOWN";
-      }
-      if (!"UPGRADING".equals(lifecycle) && !runsCurrentSpec(fd)) {
-        // The Flink operator has not rolled out the spec as it is now (our patch, say): what is
-        // stable, deployed or failing is the previous spec, so the deployment is still on its way.
-        lifecycle = PENDING;
-      }
-      if (fd.getStatus().getJobStatus() != null
-          && fd.getStatus().getJobStatus().getState() != null) {
-        job = JobState.parse(fd.getStatus().getJobStatus().getState().name());
-      }
+  /**
+   * The guard's view of the deployment now. Flink's own autoscaler counts as on when the spec or
+   * the configuration the JobManager runs with (which includes the Flink operator's defaults) says
+   * so, under either of its keys.
+   */
+  public static DeploymentState state(
+      FlinkDeploymentDocument fd, List<JobFailure> failures, Map<String, String> running) {
+    String lifecycle = fd.lifecycleState();
+    if (!"UPGRADING".equals(lifecycle) && !fd.runsCurrentSpec()) {
+      // The Flink operator has not rolled out the spec as it is now (our patch, say): what is
+      // stable, deployed or failing is the previous spec, so the deployment is still on its way.
+      lifecycle = PENDING;
     }
-    String upgrade =
-        fd.getSpec() == null
-                || fd.getSpec().getJob() == null
-                || fd.getSpec().getJob().getUpgradeMode() == null
-            ? "stateless"
-            : fd.getSpec()
-                .getJob()
-                .getUpgradeMode()
-                .name()
-                .toLowerCase(Locale.ROOT)
-                .replace('_', '-');
-    Map<String, String> config = specConfiguration(fd);
     Map<String, String> owned = new HashMap<>();
-    config.forEach((k, v) -> owned.put(Setting.FLINK_CONFIGURATION.path() + "|" + k, v));
-    if (jobParallelism(fd) > 0) {
+    fd.configuration()
+        .forEach((k, v) -> owned.put(Setting.FLINK_CONFIGURATION.path() + "|" + k, v));
+    if (fd.jobParallelism() > 0) {
       owned.put(
           Setting.JOB_PARALLELISM.path() + "|" + Setting.JOB_PARALLELISM.path(),
-          Integer.toString(jobParallelism(fd)));
+          Integer.toString(fd.jobParallelism()));
     }
-    taskManagerMemory(fd)
+    fd.taskManagerMemory()
         .ifPresent(
             m ->
                 owned.put(
@@ -116,36 +72,35 @@ public final class FlinkDeployments {
                     m));
     return new DeploymentState(
         lifecycle,
-        job,
-        upgrade,
-        Boolean.parseBoolean(config.getOrDefault("job.autoscaler.enabled", "false")),
-        Boolean.parseBoolean(config.getOrDefault("job.autoscaler.memory.tuning.enabled", "false")),
+        JobState.parse(fd.jobState()),
+        fd.upgradeMode(),
+        switchedOn(fd.configuration(), running, AUTOSCALER),
+        switchedOn(fd.configuration(), running, AUTOSCALER_MEMORY_TUNING),
         owned,
         failures);
   }
 
-  /** Whether the spec the Flink operator last reconciled is the spec as it is now. */
-  static boolean runsCurrentSpec(FlinkDeployment fd) {
-    try {
-      var reconciled = fd.getStatus().getReconciliationStatus().deserializeLastReconciledSpec();
-      return reconciled != null && reconciled.equals(fd.getSpec());
-    } catch (RuntimeException e) {
-      return false;
-    }
-  }
+  /** The autoscaler's switches, each under its key and the Flink operator's prefixed fallback. */
+  static final List<String> AUTOSCALER =
+      List.of("job.autoscaler.enabled", "kubernetes.operator.job.autoscaler.enabled");
 
-  /** The id of the job the Flink operator last reported for the deployment. */
-  public static Optional<String> jobId(FlinkDeployment fd) {
-    if (fd.getStatus() == null || fd.getStatus().getJobStatus() == null) {
-      return Optional.empty();
-    }
-    String id = fd.getStatus().getJobStatus().getJobId();
-    return id == null || id.isBlank() ? Optional.empty() : Optional.of(id);
-  }
+  static final List<String> AUTOSCALER_MEMORY_TUNING =
+      List.of(
+          "job.autoscaler.memory.tuning.enabled",
+          "kubernetes.operator.job.autoscaler.memory.tuning.enabled");
 
-  public static Optional<String> guardAnnotation(FlinkDeployment fd) {
-    Map<String, String> a = fd.getMetadata().getAnnotations();
-    return a == null ? Optional.empty() : Optional.ofNullable(a.get(GUARD_ANNOTATION));
+  /** The spec wins over what runs, as it will at the next restart; the first key found counts. */
+  private static boolean switchedOn(
+      Map<String, String> spec, Map<String, String> running, List<String> keys) {
+    for (Map<String, String> source : List.of(spec, running)) {
+      for (String key : keys) {
+        String value = source.get(key);
+        if (value != null) {
+          return Boolean.parseBoolean(value.trim());
+        }
+      }
+    }
+    return false;
   }
 
   /**

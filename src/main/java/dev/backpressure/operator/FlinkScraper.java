@@ -6,6 +6,7 @@ import dev.backpressure.flink.rest.FlinkRestClient;
 import dev.backpressure.flink.rest.ScrapeException;
 import dev.backpressure.flink.rest.SnapshotReader;
 import dev.backpressure.watch.JobWatch;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.javaoperatorsdk.operator.processing.event.source.polling.PerResourcePollingEventSource;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -24,7 +25,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
-import org.apache.flink.kubernetes.operator.api.FlinkDeployment;
 
 /**
  * Scrapes every FlinkDeployment a policy governs, one policy per poll, the deployments side by side
@@ -37,7 +37,7 @@ import org.apache.flink.kubernetes.operator.api.FlinkDeployment;
 final class FlinkScraper
     implements PerResourcePollingEventSource.ResourceFetcher<ScrapeResult, RemediationPolicy> {
 
-  private final Function<RemediationPolicy, List<FlinkDeployment>> governed;
+  private final Function<RemediationPolicy, List<GenericKubernetesResource>> governed;
   private final ExecutorService scrapes;
   private final ExecutorService requests;
   private final Clock clock;
@@ -51,7 +51,7 @@ final class FlinkScraper
   private record Watched(String url, String jobId, SnapshotReader reader, JobWatch watch) {}
 
   FlinkScraper(
-      Function<RemediationPolicy, List<FlinkDeployment>> governed,
+      Function<RemediationPolicy, List<GenericKubernetesResource>> governed,
       ExecutorService scrapes,
       ExecutorService requests,
       Clock clock,
@@ -82,8 +82,14 @@ final class FlinkScraper
     }
     forgetUnscraped(clock.instant());
     Map<String, Future<ScrapeResult>> running = new LinkedHashMap<>();
-    for (FlinkDeployment fd : governed.apply(policy)) {
-      String key = fd.getMetadata().getNamespace() + "/" + fd.getMetadata().getName();
+    for (GenericKubernetesResource resource : governed.apply(policy)) {
+      FlinkDeploymentDocument fd;
+      try {
+        fd = FlinkDeploymentDocument.read(resource);
+      } catch (FlinkDeploymentDocument.Unreadable e) {
+        continue; // the reconciler reports it; no request goes out for an object it cannot read
+      }
+      String key = fd.key();
       running.put(key, scrapes.submit(() -> scrape(key, fd, settings.get())));
     }
     Set<ScrapeResult> results = new HashSet<>();
@@ -124,15 +130,12 @@ final class FlinkScraper
     return PolicySettings.parse(policy.getSpec()).settings().map(PolicySettings::scrapeInterval);
   }
 
-  private ScrapeResult scrape(String key, FlinkDeployment fd, PolicySettings settings) {
+  private ScrapeResult scrape(String key, FlinkDeploymentDocument fd, PolicySettings settings) {
     long start = System.nanoTime();
     Instant at = clock.instant();
     forgetAfter.put(key, at.plus(settings.scrapeInterval().multipliedBy(3)).plusSeconds(60));
-    String url = settings.restUrl(fd.getMetadata().getName(), fd.getMetadata().getNamespace());
-    String knownJob =
-        fd.getStatus() != null && fd.getStatus().getJobStatus() != null
-            ? fd.getStatus().getJobStatus().getJobId()
-            : null;
+    String url = settings.restUrl(fd.name(), fd.namespace());
+    String knownJob = fd.jobId().orElse(null);
     try {
       Watched w = watches.get(key);
       if (w == null || !w.url().equals(url) || (knownJob != null && !knownJob.equals(w.jobId()))) {

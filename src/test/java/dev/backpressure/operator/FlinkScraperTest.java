@@ -8,6 +8,7 @@ import dev.backpressure.testing.TestingClock;
 import dev.backpressure.testing.TestingFlinkDeployments;
 import dev.backpressure.testing.TestingFlinkRestServer;
 import dev.backpressure.testing.TestingFlinkRestServer.Fixture;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -18,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import org.apache.flink.kubernetes.operator.api.FlinkDeployment;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -42,11 +42,11 @@ class FlinkScraperTest {
   @Test
   void aDeploymentNoLongerSelectedLosesItsWindow() {
     TestingClock clock = new TestingClock(Instant.parse("2026-03-02T10:00:00Z"));
-    List<FlinkDeployment> governed =
+    List<GenericKubernetesResource> governed =
         new ArrayList<>(
             List.of(
-                TestingFlinkDeployments.running("orders").build(),
-                TestingFlinkDeployments.running("payments").build()));
+                TestingFlinkDeployments.running("orders").buildGeneric(),
+                TestingFlinkDeployments.running("payments").buildGeneric()));
     FlinkScraper scraper =
         new FlinkScraper(
             p -> List.copyOf(governed),

@@ -13,6 +13,7 @@ import dev.backpressure.testing.TestingFlinkRestServer.Fixture;
 import dev.backpressure.testing.TestingKubernetes;
 import dev.backpressure.testing.TestingPolicies;
 import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -110,6 +111,63 @@ class OperatorTest {
       return Optional.empty();
     }
     return p.getStatus().deployments.stream().filter(d -> name.equals(d.name)).findFirst();
+  }
+
+  /**
+   * Creates a FlinkDeployment document as a given Flink operator release writes it, then its status
+   * (for the generation the API server gave it), as that operator would.
+   */
+  private void createFromFile(String file) {
+    GenericKubernetesResource r = FlinkDeploymentDocumentTest.load(file);
+    Object status = r.getAdditionalProperties().remove("status");
+    r.getMetadata().setGeneration(null);
+    GenericKubernetesResource created = client.resource(r).create();
+    if (status != null) {
+      @SuppressWarnings("unchecked")
+      Map<String, Object> s = new java.util.HashMap<>((Map<String, Object>) status);
+      s.put("observedGeneration", created.getMetadata().getGeneration());
+      created.setAdditionalProperty("status", s);
+      client.resource(created).updateStatus();
+    }
+  }
+
+  @Test
+  void deploymentsOfLaterFlinkOperatorsAreReadAndOneThatCannotBeDoesNotBlindTheOthers()
+      throws Exception {
+    createFromFile("operator-1.13.yaml");
+    createFromFile("unreadable-configuration.yaml");
+    client
+        .resource(policy("watch", RemediationPolicySpec.Mode.DryRun, flink.url().toString()))
+        .create();
+    startOperator();
+
+    RemediationPolicy p =
+        Await.until(
+            "a plan for the Flink 2.1 deployment and the other one named unreadable",
+            () -> policy("watch"),
+            x ->
+                report(x, "orders-113").map(r -> "Planned".equals(r.phase)).orElse(false)
+                    && report(x, "broken-config").map(r -> r.phase != null).orElse(false),
+            WAIT);
+    DeploymentReport planned = report(p, "orders-113").orElseThrow();
+    assertThat(planned.lastDiagnosis.cause).isEqualTo("COMPUTE_BOTTLENECK");
+    assertThat(planned.lastChange.changes).singleElement().asString().startsWith(OVERRIDES);
+
+    DeploymentReport broken = report(p, "broken-config").orElseThrow();
+    assertThat(broken.phase).isEqualTo("Unreadable");
+    assertThat(broken.message)
+        .contains("cannot be read")
+        .contains("spec.flinkConfiguration is the text");
+    assertThat(events("broken-config", "DeploymentUnreadable"))
+        .singleElement()
+        .satisfies(e -> assertThat(e.getType()).isEqualTo("Warning"));
+    assertThat(p.getStatus().conditions)
+        .anySatisfy(
+            c -> {
+              assertThat(c.getType()).isEqualTo("Degraded");
+              assertThat(c.getStatus()).isEqualTo("True");
+              assertThat(c.getMessage()).contains("broken-config");
+            });
   }
 
   @Test

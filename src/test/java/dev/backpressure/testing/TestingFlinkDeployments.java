@@ -1,7 +1,9 @@
 package dev.backpressure.testing;
 
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.flink.api.common.JobStatus;
@@ -74,6 +76,11 @@ public final class TestingFlinkDeployments {
     FlinkDeployment created = client.resource(fd).create();
     created.setStatus(fd.getStatus());
     return client.resource(created).updateStatus();
+  }
+
+  /** The same deployment as the operator's informer holds it: a generic object. */
+  public GenericKubernetesResource buildGeneric() {
+    return Serialization.unmarshal(Serialization.asJson(build()), GenericKubernetesResource.class);
   }
 
   public FlinkDeployment build() {
