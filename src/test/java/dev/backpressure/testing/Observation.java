@@ -49,22 +49,30 @@ public final class Observation {
   }
 
   /**
-   * Until the job has shown the signal in {@link Signal#samples()} snapshots in a row: the
-   * diagnosis is then of a window in which the situation was really there. On timeout the result
-   * says the signal was not shown, and its history holds what each snapshot showed instead.
+   * Until the job has shown the signal in {@link Signal#samples()} snapshots in a row, counted once
+   * the job has reported metrics for {@link Signal#settle()}: the diagnosis is then of a window in
+   * which the situation was really there. On timeout the result says the signal was not shown, and
+   * its history holds what each snapshot showed instead.
    */
   public static Result untilSignal(URI restUrl, String jobId, Signal signal, Duration timeout)
       throws Exception {
     int[] inARow = {0};
+    long[] firstMetricsAt = {0};
     return observe(
         restUrl,
         jobId,
         (watch, d) -> {
+          long now = System.nanoTime();
+          if (firstMetricsAt[0] == 0) {
+            firstMetricsAt[0] = now;
+          }
           Signal.Readings readings = signal.read(watch.window());
-          inARow[0] = readings.hold() ? inARow[0] + 1 : 0;
-          return new Step(inARow[0] >= signal.samples(), "    " + readings);
+          boolean settled = now - firstMetricsAt[0] >= signal.settle().toNanos();
+          inARow[0] = settled && readings.hold() ? inARow[0] + 1 : 0;
+          return new Step(
+              inARow[0] >= signal.samples(), "    " + (settled ? "" : "(settling) ") + readings);
         },
-        timeout);
+        timeout.plus(signal.settle()));
   }
 
   public static Result until(URI restUrl, String jobId, Predicate<Diagnosis> done, Duration timeout)

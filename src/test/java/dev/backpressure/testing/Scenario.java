@@ -16,15 +16,11 @@ public enum Scenario {
       Scenario::oneTaskManager,
       ScenarioJobs::healthy,
       // Data flows (about 2000 records/s per subtask), and nothing waits on it.
-      Signal.of(
-          Observation.WINDOW,
-          Signal.flowing("cheap work", 500),
-          Signal.noVertexBackPressuredAbove(100))),
+      Signal.sustained(Signal.flowing("cheap work", 500), Signal.noVertexBackPressuredAbove(100))),
   COMPUTE(
       Scenario::oneTaskManager,
       env -> ScenarioJobs.cpuHeavyMap(env, 2),
-      Signal.of(
-          Observation.WINDOW,
+      Signal.sustained(
           Signal.backPressured("Source: Sequence Source", 800),
           Signal.busyEverywhere("heavy map", 900),
           // Two subtasks computing: well above the 0.5 core per busy subtask that blocking I/O
@@ -33,8 +29,7 @@ public enum Scenario {
   SKEW(
       Scenario::oneTaskManager,
       ScenarioJobs::hotKey,
-      Signal.of(
-          Observation.WINDOW,
+      Signal.sustained(
           Signal.backPressured("Source: Sequence Source", 800),
           Signal.busiestSubtask("keyed work", 900),
           // One subtask of four at ~1000 ms/s, the others nearly idle: ~250 on average, far under
@@ -43,8 +38,7 @@ public enum Scenario {
   BLOCKING(
       Scenario::oneTaskManager,
       ScenarioJobs::blockingSink,
-      Signal.of(
-          Observation.WINDOW,
+      Signal.sustained(
           Signal.backPressured("Source: Sequence Source", 800),
           Signal.busyEverywhere("blocking call", 900),
           // Two subtasks busy sleeping: a tenth of a core or two, under the 1.0 a compute
@@ -53,8 +47,7 @@ public enum Scenario {
   KRYO(
       Scenario::oneTaskManager,
       ScenarioJobs::kryoRecords,
-      Signal.of(
-          Observation.WINDOW,
+      Signal.sustained(
           Signal.backPressured("Source: Sequence Source", 800),
           Signal.busyEverywhere("read opaque", 900),
           Signal.coresInUse(">=", 0.8),
@@ -62,10 +55,8 @@ public enum Scenario {
   ITERATION(
       Scenario::oneTaskManager,
       ScenarioJobs::amplifyingIteration,
-      Signal.of(
-          Observation.WINDOW,
-          Signal.backPressured("IterationSource-", 800),
-          Signal.backPressured("loop body", 800))),
+      Signal.sustained(
+          Signal.backPressured("IterationSource-", 800), Signal.backPressured("loop body", 800))),
   NETWORK_MEMORY_AT_STARTUP(
       () ->
           TestingFlinkCluster.builder()
@@ -73,19 +64,26 @@ public enum Scenario {
               .set("taskmanager.memory.network.min", "1mb")
               .set("taskmanager.memory.network.max", "1mb"),
       env -> ScenarioJobs.wideShuffle(env, 8),
-      Signal.of(1, Signal.failedWith("Insufficient number of network buffers"))),
+      Signal.once(Signal.failedWith("Insufficient number of network buffers"))),
+  // Senders credited one buffer at a time. Records of 3000 bytes in 4 KiB segments make a buffer
+  // one record, so the receiver's work per buffer is a copy and the round trip for credit is most
+  // of each cycle; six senders into two receivers make each sender wait its turn behind two
+  // others as well. On two cores: senders backpressured ~910 ms/s, receivers busy ~340 (with one
+  // record of 8 bytes per 12, four into four: ~590 and ~400, a steady state that the first
+  // minute's figures hid).
   BUFFERS_PER_CHANNEL(
       () ->
           TestingFlinkCluster.builder()
-              .taskManagers(4, 1)
+              .taskManagers(6, 1)
+              .set("taskmanager.memory.segment-size", "4kb")
               .set("taskmanager.network.memory.buffers-per-channel", "0")
               .set("taskmanager.network.memory.floating-buffers-per-gate", "1"),
-      env -> ScenarioJobs.rebalanceOnly(env, 4),
-      Signal.of(
-          Observation.WINDOW,
+      env -> ScenarioJobs.rebalanceOnly(env, 6, 2, 3000),
+      Signal.sustained(
           Signal.backPressured("Source: Sequence Source", 800),
           Signal.outputPoolFull("Source: Sequence Source", 0.95),
-          Signal.busyAtMost("receive", 200)));
+          // Far under the 800 ms/s at which the receiver would be the compute bottleneck.
+          Signal.busyAtMost("receive", 500)));
 
   private final Supplier<TestingFlinkCluster.Builder> cluster;
   private final UnaryOperator<StreamExecutionEnvironment> job;

@@ -6,6 +6,7 @@ import dev.backpressure.flink.JobSnapshot;
 import dev.backpressure.flink.SnapshotWindow;
 import dev.backpressure.flink.Vertex;
 import dev.backpressure.flink.VertexMetric;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -20,8 +21,17 @@ import java.util.function.ToDoubleFunction;
  *
  * @param samples how many snapshots in a row must show it (a full window for metric signals: then
  *     backpressure is sustained by any of the test's settings)
+ * @param settle how long the job must have reported metrics before its snapshots count
  */
-public record Signal(List<Check> checks, int samples) {
+public record Signal(List<Check> checks, int samples, Duration settle) {
+
+  /**
+   * How long Flink's busy, idle and backpressured times take to describe the running job rather
+   * than its start: each is the average of the last 60 s, refreshed every 5 s (TimerGauge). Sooner,
+   * the figures still hold the start, when the sources wait for consumers that are not yet there,
+   * and a job whose steady state is not its signal can seem to show it.
+   */
+  public static final Duration GAUGE_SPAN = Duration.ofSeconds(65);
 
   public Signal {
     checks = List.copyOf(checks);
@@ -58,8 +68,14 @@ public record Signal(List<Check> checks, int samples) {
     }
   }
 
-  public static Signal of(int samples, Check... checks) {
-    return new Signal(List.of(checks), samples);
+  /** Figures that must hold for a whole window, once the gauges describe the running job. */
+  public static Signal sustained(Check... checks) {
+    return new Signal(List.of(checks), Observation.WINDOW, GAUGE_SPAN);
+  }
+
+  /** An event (a failure) that shows once and stays shown. */
+  public static Signal once(Check check) {
+    return new Signal(List.of(check), 1, Duration.ZERO);
   }
 
   public Readings read(SnapshotWindow window) {

@@ -117,6 +117,22 @@ public final class TestingFlinkRestServer implements AutoCloseable {
     faults.clear();
   }
 
+  /** Answers the path (exactly, query included) with this body from now on. */
+  public void answer(String path, JsonNode body) {
+    Deque<Exchange> answers = new ArrayDeque<>();
+    answers.add(new Exchange(path, 200, body));
+    replay.put(path, answers);
+  }
+
+  /** The replayed answer of the first path that starts with the prefix. */
+  public JsonNode answerOf(String pathPrefix) {
+    return replay.entrySet().stream()
+        .filter(e -> e.getKey().startsWith(pathPrefix))
+        .findFirst()
+        .<JsonNode>map(e -> e.getValue().peek().body().deepCopy())
+        .orElseThrow();
+  }
+
   /** Changes the replayed answers of every path that starts with the prefix. */
   public void rewrite(String pathPrefix, UnaryOperator<JsonNode> change) {
     replay.forEach(

@@ -13,6 +13,8 @@ import dev.backpressure.flink.TaskManagerMetric;
 import dev.backpressure.flink.Vertex;
 import dev.backpressure.flink.VertexMetric;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.EnumSet;
@@ -50,11 +52,24 @@ public final class SnapshotReader {
   private final Clock clock;
 
   /**
-   * Vertex metric names a vertex turned out not to have (per job and vertex), so that the next
+   * The vertex metrics a vertex had when last listed (per job and vertex), so that the next
    * snapshot asks only for what exists: an aggregated request naming one missing metric answers
    * nothing at all (flink-facts §4).
    */
-  private final Map<String, Set<VertexMetric>> availableByVertex = new ConcurrentHashMap<>();
+  private final Map<String, Listed> availableByVertex = new ConcurrentHashMap<>();
+
+  /**
+   * A listing that lacked some metrics is done again after this long: a task registers its network
+   * metrics after its first ones, and a listing made in between must not hide them for the job's
+   * life.
+   */
+  static final Duration RELIST_INCOMPLETE_AFTER = Duration.ofSeconds(30);
+
+  private record Listed(Set<VertexMetric> present, Instant at) {
+    boolean complete() {
+      return present.size() == VertexMetric.values().length;
+    }
+  }
 
   /** The cluster's TaskManagers, read again only when their number changes. */
   private volatile List<TaskManagerInfo> taskManagerInfo = List.of();
@@ -252,7 +267,7 @@ public final class SnapshotReader {
   /**
    * One aggregated request for the vertex's metrics. When the answer is empty (Flink answers {@code
    * []} if any requested name is missing), lists the names the vertex has and asks again for those,
-   * remembering them for later snapshots.
+   * remembering them for later snapshots; an incomplete listing is made again once it is old.
    */
   private Measurements<VertexMetric> vertexMetrics(String jobId, Vertex v, FlinkVersion version)
       throws ScrapeException {
@@ -262,31 +277,44 @@ public final class SnapshotReader {
             ? "min,max,avg,sum,skew"
             : "min,max,avg,sum";
     String key = jobId + "/" + v.id();
+    Listed listed = availableByVertex.get(key);
+    if (listed != null
+        && !listed.complete()
+        && !clock.instant().isBefore(listed.at().plus(RELIST_INCOMPLETE_AFTER))) {
+      listed = list(key, base, v, jobId);
+    }
     Set<VertexMetric> wanted =
-        availableByVertex.getOrDefault(key, EnumSet.allOf(VertexMetric.class));
+        listed == null ? EnumSet.allOf(VertexMetric.class) : listed.present();
     Map<String, Aggregate> values =
         ResponseParser.aggregates(client.get(query(base, wanted, agg)), base);
     if (values.isEmpty() && !wanted.isEmpty()) {
-      Set<String> names = ResponseParser.metricNames(client.get(base), base);
-      Set<VertexMetric> present = EnumSet.noneOf(VertexMetric.class);
-      for (VertexMetric m : VertexMetric.values()) {
-        if (names.contains(m.flinkName())) {
-          present.add(m);
-        }
-      }
-      if (!present.contains(VertexMetric.BACK_PRESSURED)) {
-        throw new ScrapeException(
-            ScrapeFailure.METRICS_UNAVAILABLE,
-            "Flink has no metrics yet for vertex '"
-                + v.name()
-                + "' of job "
-                + jobId
-                + " (just started or restarting); try again in a few seconds");
-      }
-      availableByVertex.put(key, present);
+      Set<VertexMetric> present = list(key, base, v, jobId).present();
       values = ResponseParser.aggregates(client.get(query(base, present, agg)), base);
     }
     return measurements(values, VertexMetric.class, VertexMetric::flinkName);
+  }
+
+  /** Lists the metrics the vertex has now and remembers them. */
+  private Listed list(String key, String base, Vertex v, String jobId) throws ScrapeException {
+    Set<String> names = ResponseParser.metricNames(client.get(base), base);
+    Set<VertexMetric> present = EnumSet.noneOf(VertexMetric.class);
+    for (VertexMetric m : VertexMetric.values()) {
+      if (names.contains(m.flinkName())) {
+        present.add(m);
+      }
+    }
+    if (!present.contains(VertexMetric.BACK_PRESSURED)) {
+      throw new ScrapeException(
+          ScrapeFailure.METRICS_UNAVAILABLE,
+          "Flink has no metrics yet for vertex '"
+              + v.name()
+              + "' of job "
+              + jobId
+              + " (just started or restarting); try again in a few seconds");
+    }
+    Listed listed = new Listed(present, clock.instant());
+    availableByVertex.put(key, listed);
+    return listed;
   }
 
   private static String query(String base, Set<VertexMetric> metrics, String agg) {

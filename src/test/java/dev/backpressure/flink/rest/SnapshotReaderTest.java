@@ -11,11 +11,14 @@ import dev.backpressure.flink.JobSnapshot;
 import dev.backpressure.flink.JobState;
 import dev.backpressure.flink.Vertex;
 import dev.backpressure.flink.VertexMetric;
+import dev.backpressure.testing.TestingClock;
 import dev.backpressure.testing.TestingFlinkRestServer;
 import dev.backpressure.testing.TestingFlinkRestServer.Fault;
 import dev.backpressure.testing.TestingFlinkRestServer.Fixture;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.EnumSet;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -101,6 +104,53 @@ class SnapshotReaderTest {
       assertThat(s.metric(v.id(), VertexMetric.IN_POOL_USAGE)).isEmpty();
       assertThat(s.metric(v.id(), VertexMetric.BACK_PRESSURED)).isPresent();
     }
+  }
+
+  @Test
+  void aMetricMissingWhenFirstListedIsAskedForAgainLater() throws Exception {
+    // A task registers its network metrics after its first ones: a listing made in between lacks
+    // outPoolUsage, and must not hide it for the job's life.
+    String source =
+        "/jobs/" + COMPUTE.jobId() + "/vertices/20ba6b65f97481d5570070de90e4e791/subtasks/metrics";
+    JsonNode full = flink.answerOf(source + "?get=");
+    ArrayNode early = JsonNodeFactory.instance.arrayNode();
+    full.forEach(
+        m -> {
+          if (!m.path("id").asText().endsWith("outPoolUsage")) {
+            early.add(m);
+          }
+        });
+    // Asked for every metric, Flink answers [] while one is missing; the listing (answered here
+    // with values too, so that it also answers the narrower request) lacks it.
+    String agg = "&agg=min,max,avg,sum,skew";
+    String everyMetric = names(EnumSet.allOf(VertexMetric.class));
+    String allButPool = names(EnumSet.complementOf(EnumSet.of(VertexMetric.OUT_POOL_USAGE)));
+    flink.fail(source + "?get=" + everyMetric + agg, new Fault.Body("[]"));
+    flink.answer(source, early);
+    flink.answer(source + "?get=" + allButPool + agg, early);
+    TestingClock clock = new TestingClock(Instant.parse("2026-01-01T00:00:00Z"));
+    SnapshotReader reader =
+        new SnapshotReader(new FlinkRestClient(flink.url(), Duration.ofSeconds(5)), pool, clock);
+    String id = "20ba6b65f97481d5570070de90e4e791";
+
+    assertThat(reader.read(COMPUTE.jobId(), Set.of()).metric(id, VertexMetric.OUT_POOL_USAGE))
+        .isEmpty();
+    flink.clearFaults();
+    flink.answer(source, full); // the network metrics are registered now
+    clock.advance(SnapshotReader.RELIST_INCOMPLETE_AFTER.minusSeconds(1));
+    assertThat(reader.read(COMPUTE.jobId(), Set.of()).metric(id, VertexMetric.OUT_POOL_USAGE))
+        .as("listed a moment ago: not asked for yet")
+        .isEmpty();
+    clock.advance(Duration.ofSeconds(1));
+    assertThat(reader.read(COMPUTE.jobId(), Set.of()).metric(id, VertexMetric.OUT_POOL_USAGE))
+        .as("listed again once the listing is old")
+        .isPresent();
+  }
+
+  private static String names(Set<VertexMetric> metrics) {
+    return metrics.stream()
+        .map(VertexMetric::flinkName)
+        .collect(java.util.stream.Collectors.joining(","));
   }
 
   @Test
