@@ -15,6 +15,7 @@ import dev.backpressure.remediation.GuardState;
 import dev.backpressure.remediation.Measures;
 import dev.backpressure.remediation.Plan;
 import dev.backpressure.remediation.Planner;
+import dev.backpressure.remediation.RunningJob;
 import dev.backpressure.remediation.SettingChange;
 import dev.backpressure.state.GuardStateJson;
 import io.fabric8.kubernetes.api.model.Condition;
@@ -435,7 +436,10 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
     List<JobFailure> failures = latest.map(JobSnapshot::exceptions).orElse(List.of());
     DeploymentState deploymentState =
         FlinkDeployments.state(
-            fd, failures, latest.map(JobSnapshot::configuration).orElse(Map.of()));
+            fd,
+            failures,
+            latest.map(JobSnapshot::configuration).orElse(Map.of()),
+            latest.map(RunningJob::of));
     Optional<Plan> plan =
         diagnosis.flatMap(
             d ->
@@ -541,11 +545,13 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
                       .map(SettingChange::describe)
                       .collect(Collectors.joining("; ")));
       case VERIFIED -> both(policy, fd, EventReason.ChangeVerified, d.reason());
-      case ROLL_BACK ->
+      case ROLL_BACK, NOT_TAKEN ->
           both(
               policy,
               fd,
-              EventReason.ChangeRolledBack,
+              d.kind() == Decision.Kind.ROLL_BACK
+                  ? EventReason.ChangeRolledBack
+                  : EventReason.ChangeNotTaken,
               d.reason()
                   + "; restoring "
                   + d.patch().stream()
@@ -593,10 +599,13 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
                           ? "Verifying"
                           : f.phase() == GuardState.Phase.ROLLING_BACK
                               ? "RollingBack"
-                              : "Remediating")
+                              : f.phase() == GuardState.Phase.RESTORING
+                                  ? "Restoring"
+                                  : "Remediating")
               .orElse("Remediating");
       case VERIFIED -> "Verified";
       case ROLL_BACK -> "RollingBack";
+      case NOT_TAKEN -> "Restoring";
       case ROLLED_BACK -> "RolledBack";
       case CONFLICT -> "Conflict";
       case PLANNED -> "Planned";
@@ -618,6 +627,7 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
     if (d.kind() != Decision.Kind.APPLY
         && d.kind() != Decision.Kind.VERIFIED
         && d.kind() != Decision.Kind.ROLL_BACK
+        && d.kind() != Decision.Kind.NOT_TAKEN
         && d.kind() != Decision.Kind.ROLLED_BACK
         && d.kind() != Decision.Kind.CONFLICT
         && d.kind() != Decision.Kind.PLANNED) {

@@ -10,6 +10,7 @@ public enum EventReason {
   ChangeApplied(false),
   ChangeVerified(false),
   ChangeRolledBack(true),
+  ChangeNotTaken(true),
   RollbackCompleted(false),
   ConflictingEdit(true),
   PatchRefused(true),

@@ -6,6 +6,7 @@ import dev.backpressure.flink.JobSnapshot;
 import dev.backpressure.flink.JobState;
 import dev.backpressure.remediation.DeploymentState;
 import dev.backpressure.remediation.DeploymentView;
+import dev.backpressure.remediation.RunningJob;
 import dev.backpressure.remediation.Setting;
 import dev.backpressure.remediation.TaskManagerMemoryModel;
 import io.fabric8.kubernetes.api.model.LabelSelector;
@@ -13,6 +14,7 @@ import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Turns a FlinkDeployment, as {@link FlinkDeploymentDocument} reads it, into what the pure core
@@ -50,6 +52,18 @@ public final class FlinkDeployments {
    */
   public static DeploymentState state(
       FlinkDeploymentDocument fd, List<JobFailure> failures, Map<String, String> running) {
+    return state(fd, failures, running, Optional.empty());
+  }
+
+  /**
+   * @param running the configuration the cluster runs with (the JobManager's)
+   * @param job what Flink runs, when the job could be read
+   */
+  public static DeploymentState state(
+      FlinkDeploymentDocument fd,
+      List<JobFailure> failures,
+      Map<String, String> running,
+      Optional<RunningJob> job) {
     String lifecycle = fd.lifecycleState();
     if (!"UPGRADING".equals(lifecycle) && !fd.runsCurrentSpec()) {
       // The Flink operator has not rolled out the spec as it is now (our patch, say): what is
@@ -77,7 +91,8 @@ public final class FlinkDeployments {
         switchedOn(fd.configuration(), running, AUTOSCALER),
         switchedOn(fd.configuration(), running, AUTOSCALER_MEMORY_TUNING),
         owned,
-        failures);
+        failures,
+        job);
   }
 
   /** The autoscaler's switches, each under its key and the Flink operator's prefixed fallback. */

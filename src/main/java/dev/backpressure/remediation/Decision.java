@@ -33,7 +33,12 @@ public record Decision(
     VERIFIED,
     /** The change did not help or broke the job: patch the previous values back. */
     ROLL_BACK,
-    /** A rollback completed: the job runs again on the previous values. */
+    /**
+     * Flink does not run what the change set (the rollout was reported done): patch the previous
+     * values back, without judging the change.
+     */
+    NOT_TAKEN,
+    /** A rollback (or a restore after {@link #NOT_TAKEN}) completed: the previous values run. */
     ROLLED_BACK,
     /** Someone else changed the same keys: stop, touch nothing, say so. */
     CONFLICT

@@ -17,6 +17,7 @@ import java.util.Optional;
  * @param ownedValues the current value of every setting a change in flight touches, keyed by {@link
  *     #key(SettingChange)}; absent when unset
  * @param failures the job's recent exceptions (for verification: new failures fail a change)
+ * @param running what Flink runs, when the job could be read
  */
 public record DeploymentState(
     String lifecycleState,
@@ -25,7 +26,8 @@ public record DeploymentState(
     boolean autoscalerEnabled,
     boolean autoscalerMemoryTuning,
     Map<String, String> ownedValues,
-    List<JobFailure> failures) {
+    List<JobFailure> failures,
+    Optional<RunningJob> running) {
 
   public DeploymentState {
     ownedValues = Map.copyOf(ownedValues);

@@ -73,7 +73,7 @@ public final class Guard {
     Duration interval3 = scrapeInterval.multipliedBy(3);
     Duration grace = interval3.compareTo(RESTART_GRACE) > 0 ? interval3 : RESTART_GRACE;
     Instant quietUntil =
-        f.phase() != GuardState.Phase.ROLLING_BACK && f.stableSince().isPresent()
+        !f.undoing() && f.stableSince().isPresent()
             ? f.stableSince().get().plus(grace)
             : f.rollbackAt()
                 .orElse(f.appliedAt())
@@ -227,6 +227,13 @@ public final class Guard {
     }
     String key = GuardState.barKey(change.cause(), remedyOf(change));
     Optional<GuardState.Bar> bar = state.barFor(key, now);
+    if (bar.isPresent() && bar.get().outcome() == GuardState.Outcome.NOT_TAKEN) {
+      return Optional.of(
+          "Flink did not run this remedy when it was last applied ("
+              + bar.get().reason()
+              + "); not trying it again until "
+              + bar.get().until());
+    }
     if (bar.isPresent()) {
       return Optional.of(
           "this remedy was rolled back ("
@@ -250,16 +257,25 @@ public final class Guard {
       GuardSettings settings,
       DeploymentState d,
       Optional<Measures> measures) {
-    if (f.phase() == GuardState.Phase.ROLLING_BACK) {
+    if (f.undoing()) {
+      boolean restoring = f.phase() == GuardState.Phase.RESTORING;
       if (d.stableAndRunning()) {
         return Decision.of(
             Decision.Kind.ROLLED_BACK,
-            "rolled back: " + f.reason(),
-            state.ended(now, GuardState.Outcome.ROLLED_BACK, f.reason(), Optional.empty()));
+            (restoring ? "restored the previous values: " : "rolled back: ") + f.reason(),
+            state.ended(
+                now,
+                restoring ? GuardState.Outcome.NOT_TAKEN : GuardState.Outcome.ROLLED_BACK,
+                f.reason(),
+                Optional.empty()));
       }
       return Decision.of(
           Decision.Kind.WAITING,
-          "rolling back; the deployment is " + d.lifecycleState() + " with the job " + d.jobState(),
+          (restoring ? "restoring" : "rolling back")
+              + "; the deployment is "
+              + d.lifecycleState()
+              + " with the job "
+              + d.jobState(),
           state);
     }
     List<String> foreign = foreignEdits(f, d);
@@ -328,6 +344,13 @@ public final class Guard {
               + " metrics cannot be read: judging when they can",
           state);
     }
+    // Whether Flink runs the change is asked only now: an in-place rescale (adaptive scheduler)
+    // goes on after the Flink operator reports the spec stable, and must not be mistaken for a
+    // change that was dropped.
+    Optional<String> notTaken = d.running().flatMap(r -> RolloutCheck.notTaken(f, r));
+    if (notTaken.isPresent()) {
+      return notTaken(now, state, f, settings, notTaken.get());
+    }
     Measures before = f.baseline();
     Measures after = measures.get();
     if (!before.jobRunning()) {
@@ -374,13 +397,45 @@ public final class Guard {
         (improved ? "throughput dropped: " : "backpressure" + " did not improve: ") + numbers);
   }
 
-  private static Decision rollBack(
-      Instant now, GuardState state, GuardState.InFlight f, GuardSettings settings, String why) {
+  /**
+   * Flink runs something else than the change although the Flink operator reports it rolled out
+   * (FLINK-38770 drops parallelism overrides on Flink 2.x): the change was never tried, so it is
+   * not judged ineffective. The previous values are restored so that the spec says what runs, and
+   * the remedy waits out the bar's time, as trying it again would most likely restart the job for
+   * nothing once more.
+   */
+  private static Decision notTaken(
+      Instant now, GuardState state, GuardState.InFlight f, GuardSettings settings, String what) {
+    String why =
+        "Flink does not run the change although it was rolled out: "
+            + what
+            + "; nothing was tried, so nothing is judged";
+    GuardState.Bar bar =
+        new GuardState.Bar(
+            GuardState.barKey(f.cause(), f.remedy()),
+            now.plus(settings.blacklistFor()),
+            what,
+            GuardState.Outcome.NOT_TAKEN);
+    return new Decision(
+        Decision.Kind.NOT_TAKEN,
+        why,
+        restoreOf(f),
+        state.withInFlight(f.restoring(now, why)).barring(bar),
+        Optional.empty());
+  }
+
+  private static List<SettingChange> restoreOf(GuardState.InFlight f) {
     List<SettingChange> restore = new ArrayList<>();
     for (SettingChange c : f.changes()) {
       restore.add(
           new SettingChange(c.setting(), c.key(), Optional.of(c.to()), c.from().orElse(null)));
     }
+    return restore;
+  }
+
+  private static Decision rollBack(
+      Instant now, GuardState state, GuardState.InFlight f, GuardSettings settings, String why) {
+    List<SettingChange> restore = restoreOf(f);
     GuardState.Bar bar =
         new GuardState.Bar(
             GuardState.barKey(f.cause(), f.remedy()), now.plus(settings.blacklistFor()), why);

@@ -37,7 +37,12 @@ public record GuardState(Optional<InFlight> inFlight, List<PastChange> history, 
     /** Running and stable since {@link InFlight#stableSince}; watched until the window ends. */
     VERIFYING,
     /** The previous values were patched back; waiting for the job to be stable again. */
-    ROLLING_BACK
+    ROLLING_BACK,
+    /**
+     * Flink did not run the change although it was rolled out; the previous values were patched
+     * back and the job is waited for, as in a rollback.
+     */
+    RESTORING
   }
 
   /** How a change ended. */
@@ -45,7 +50,9 @@ public record GuardState(Optional<InFlight> inFlight, List<PastChange> history, 
     VERIFIED,
     ROLLED_BACK,
     /** Someone else changed the same keys meanwhile: left as they are, nothing rolled back. */
-    ABANDONED
+    ABANDONED,
+    /** Flink ran something else than the change: never tried, so restored without a verdict. */
+    NOT_TAKEN
   }
 
   /**
@@ -86,9 +93,22 @@ public record GuardState(Optional<InFlight> inFlight, List<PastChange> history, 
     }
 
     InFlight rollingBack(Instant at, String why) {
+      return undoing(Phase.ROLLING_BACK, at, why);
+    }
+
+    InFlight restoring(Instant at, String why) {
+      return undoing(Phase.RESTORING, at, why);
+    }
+
+    /** Whether the previous values were written back and the job is awaited on them. */
+    public boolean undoing() {
+      return phase == Phase.ROLLING_BACK || phase == Phase.RESTORING;
+    }
+
+    private InFlight undoing(Phase phase, Instant at, String why) {
       return new InFlight(
           id,
-          Phase.ROLLING_BACK,
+          phase,
           cause,
           remedy,
           changes,
@@ -110,8 +130,17 @@ public record GuardState(Optional<InFlight> inFlight, List<PastChange> history, 
       Outcome outcome,
       String reason) {}
 
-  /** A cause and remedy not to try again on this deployment before {@code until}. */
-  public record Bar(String key, Instant until, String reason) {}
+  /**
+   * A cause and remedy not to try again on this deployment before {@code until}.
+   *
+   * @param outcome why: {@link Outcome#ROLLED_BACK} (it did not help or broke the job) or {@link
+   *     Outcome#NOT_TAKEN} (Flink did not run it, and would likely not again)
+   */
+  public record Bar(String key, Instant until, String reason, Outcome outcome) {
+    public Bar(String key, Instant until, String reason) {
+      this(key, until, reason, Outcome.ROLLED_BACK);
+    }
+  }
 
   public static String barKey(Cause cause, String remedy) {
     return cause.name() + "/" + remedy;

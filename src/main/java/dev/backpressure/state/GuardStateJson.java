@@ -85,7 +85,8 @@ public final class GuardStateJson {
           .addObject()
           .put("key", b.key())
           .put("until", b.until().toString())
-          .put("reason", b.reason());
+          .put("reason", b.reason())
+          .put("outcome", b.outcome().name());
     }
     try {
       return JSON.writeValueAsString(root);
@@ -159,7 +160,10 @@ public final class GuardStateJson {
       for (JsonNode x : root.path("barred")) {
         barred.add(
             new GuardState.Bar(
-                req(x, "key"), Instant.parse(req(x, "until")), x.path("reason").asText("")));
+                req(x, "key"),
+                Instant.parse(req(x, "until")),
+                x.path("reason").asText(""),
+                GuardState.Outcome.valueOf(x.path("outcome").asText("ROLLED_BACK"))));
       }
       return new GuardState(inFlight, history, barred);
     } catch (IllegalArgumentException | java.time.format.DateTimeParseException e) {

@@ -41,7 +41,14 @@ public final class PlanAndGuardBenchmark {
     DeploymentView deployment = DeploymentView.fromSnapshot(latest);
     DeploymentState state =
         new DeploymentState(
-            "STABLE", JobState.RUNNING, "savepoint", false, false, Map.of(), List.of());
+            "STABLE",
+            JobState.RUNNING,
+            "savepoint",
+            false,
+            false,
+            Map.of(),
+            List.of(),
+            Optional.empty());
     GuardSettings enforce =
         new GuardSettings(
             true,

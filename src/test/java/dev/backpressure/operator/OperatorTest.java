@@ -2,9 +2,12 @@ package dev.backpressure.operator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.backpressure.api.DeploymentReport;
 import dev.backpressure.api.RemediationPolicy;
 import dev.backpressure.api.RemediationPolicySpec;
+import dev.backpressure.remediation.ParallelismOverrides;
 import dev.backpressure.testing.Await;
 import dev.backpressure.testing.TestingClock;
 import dev.backpressure.testing.TestingFlinkDeployments;
@@ -434,7 +437,21 @@ class OperatorTest {
     operator.close();
     operator = null;
 
-    // The Flink operator rolls the change out: the job is back, RUNNING and STABLE on the new spec.
+    // The Flink operator rolls the change out: the job is back, RUNNING and STABLE on the new spec,
+    // and Flink runs it (the recorded job graph, with the vertex at its new parallelism).
+    Map<String, Integer> wanted =
+        ParallelismOverrides.parse(applied.getSpec().getFlinkConfiguration().get(OVERRIDES));
+    flink.rewrite(
+        "/jobs/de524132b108fa35bad767da970d0c90",
+        body -> {
+          for (JsonNode v : body.path("vertices")) {
+            Integer p = wanted.get(v.path("id").asText());
+            if (p != null) {
+              ((ObjectNode) v).put("parallelism", p);
+            }
+          }
+          return body;
+        });
     applied.setStatus(
         TestingFlinkDeployments.stableStatus(applied, "de524132b108fa35bad767da970d0c90"));
     client.resource(applied).updateStatus();

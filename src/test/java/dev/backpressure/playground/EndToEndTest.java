@@ -57,6 +57,41 @@ class EndToEndTest {
   }
 
   @Test
+  void aChangeFlinkDoesNotRunIsRestoredWithoutAVerdict() throws Exception {
+    try (PlaygroundStack stack =
+        start(PlaygroundScenario.COMPUTE, RemediationPolicySpec.Mode.Enforce)) {
+      stack.flink.dropParallelismOverrides();
+      JobMeter meter = new JobMeter(stack.flink.restUrl());
+      awaitBackpressure(stack, meter);
+      stack.startOperator();
+
+      DeploymentReport restored = awaitChange(stack, "ROLLED_BACK");
+      System.out.println("restored: " + restored.lastChange.reason);
+
+      assertThat(restored.lastChange.reason)
+          .startsWith("restored the previous values: Flink does not run the change")
+          .contains("runs at parallelism 1, not 2");
+      assertThat(stack.events("ChangeNotTaken"))
+          .singleElement()
+          .satisfies(e -> assertThat(e.getType()).isEqualTo("Warning"));
+      assertThat(stack.events("ChangeRolledBack")).isEmpty();
+      assertThat(stack.flinkConfiguration(OVERRIDES)).isNull();
+      assertThat(guard(stack).history())
+          .singleElement()
+          .satisfies(c -> assertThat(c.outcome()).isEqualTo(GuardState.Outcome.NOT_TAKEN));
+      assertThat(guard(stack).barred())
+          .singleElement()
+          .satisfies(b -> assertThat(b.outcome()).isEqualTo(GuardState.Outcome.NOT_TAKEN));
+      assertThat(stack.flink.rollouts()).isEqualTo(3);
+      Await.until(
+          "the job to run again as before",
+          () -> measure(meter),
+          r -> r.parallelismOf("enrich").equals("1") && r.sourceBackPressure() >= 500,
+          MINUTES);
+    }
+  }
+
+  @Test
   void aJobThatCannotStartForWantOfBuffersGetsNetworkMemoryAndRuns() throws Exception {
     try (PlaygroundStack stack =
         start(PlaygroundScenario.NETWORK_BUFFERS, RemediationPolicySpec.Mode.Enforce)) {

@@ -50,6 +50,7 @@ class GuardScenarioTest {
     private JobState job = JobState.RUNNING;
     private String upgradeMode = "savepoint";
     private boolean autoscaler;
+    private boolean dropsOverrides;
     private final Map<String, String> owned = new HashMap<>();
     private final List<JobFailure> failures = new ArrayList<>();
     private final List<String> log = new ArrayList<>();
@@ -79,6 +80,25 @@ class GuardScenarioTest {
       return this;
     }
 
+    /** Flink starts the job without the spec's parallelism overrides (FLINK-38770). */
+    Story dropsOverrides() {
+      this.dropsOverrides = true;
+      return this;
+    }
+
+    /** What Flink runs: the overrides of the spec, unless it drops them. */
+    private RunningJob running() {
+      int p =
+          dropsOverrides
+              ? MAP.parallelism()
+              : Optional.ofNullable(
+                      owned.get(
+                          Setting.FLINK_CONFIGURATION.path() + "|" + ParallelismOverrides.KEY))
+                  .map(v -> ParallelismOverrides.parse(v).getOrDefault(MAP.id(), MAP.parallelism()))
+                  .orElse(MAP.parallelism());
+      return new RunningJob(Map.of(MAP.id(), p), Optional.empty());
+    }
+
     Story failure(String stacktrace) {
       failures.add(
           new JobFailure("java.io.IOException", stacktrace, now.toEpochMilli(), "heavy map (1/8)"));
@@ -103,7 +123,15 @@ class GuardScenarioTest {
               now,
               state,
               settings,
-              new DeploymentState(lifecycle, job, upgradeMode, autoscaler, false, owned, failures),
+              new DeploymentState(
+                  lifecycle,
+                  job,
+                  upgradeMode,
+                  autoscaler,
+                  false,
+                  owned,
+                  failures,
+                  Optional.of(running())),
               Optional.of(diagnosis(backpressured)),
               plan,
               Optional.of(new Measures(worstBp, throughput)));
@@ -202,6 +230,39 @@ class GuardScenarioTest {
     assertThat(again.kind()).isEqualTo(Decision.Kind.SKIPPED);
     assertThat(again.reason()).contains("barred");
     s.matchesGolden("rolled-back");
+  }
+
+  @Test
+  void aChangeFlinkDoesNotRunIsRestoredWithoutAVerdict() throws Exception {
+    // FLINK-38770: the Flink operator reports the new spec rolled out, but Flink 2.x started the
+    // job
+    // without the parallelism overrides. Judging the numbers would call the remedy useless.
+    Story s = new Story(ENFORCE).dropsOverrides();
+    s.pass(1000, 6000, true);
+    s.at(Duration.ofMinutes(1)).deployment("UPGRADING", JobState.RUNNING).pass(0, 0, true);
+    // Asked only once the verification window is over: an in-place rescale may still be going on
+    // when the Flink operator reports the spec stable.
+    assertThat(
+            s.at(Duration.ofMinutes(2))
+                .deployment("STABLE", JobState.RUNNING)
+                .pass(1000, 6000, true)
+                .kind())
+        .isEqualTo(Decision.Kind.WAITING);
+    Decision d = s.at(Duration.ofMinutes(8)).pass(1000, 6000, true);
+    assertThat(d.kind()).isEqualTo(Decision.Kind.NOT_TAKEN);
+    assertThat(d.reason()).contains("vertex a1b2 runs at parallelism 2, not 8");
+    assertThat(d.patch()).singleElement().satisfies(c -> assertThat(c.removes()).isTrue());
+    s.at(Duration.ofMinutes(9)).deployment("UPGRADING", JobState.RUNNING).pass(0, 0, true);
+    Decision restored =
+        s.at(Duration.ofMinutes(11)).deployment("STABLE", JobState.RUNNING).pass(1000, 6000, true);
+    assertThat(restored.kind()).isEqualTo(Decision.Kind.ROLLED_BACK);
+    assertThat(restored.next().history())
+        .singleElement()
+        .satisfies(p -> assertThat(p.outcome()).isEqualTo(GuardState.Outcome.NOT_TAKEN));
+    Decision again = s.at(Duration.ofMinutes(40)).pass(1000, 6000, true);
+    assertThat(again.kind()).isEqualTo(Decision.Kind.SKIPPED);
+    assertThat(again.reason()).startsWith("Flink did not run this remedy when it was last applied");
+    s.matchesGolden("not-taken");
   }
 
   @Test

@@ -51,7 +51,11 @@ class GuardStartupFailureTest {
         Map.of(
             DeploymentState.key(MIN), network,
             DeploymentState.key(MAX), network),
-        failures);
+        failures,
+        // Flink runs what the spec says once the job runs.
+        job == JobState.RUNNING
+            ? Optional.of(new RunningJob(Map.of(), Optional.of(MemorySize.parse(network))))
+            : Optional.empty());
   }
 
   private static JobFailure shortageAt(Instant t) {

@@ -30,6 +30,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 public final class TestingFlinkOperator implements AutoCloseable {
 
   private static final Duration POLL = Duration.ofMillis(200);
+  private static final String OVERRIDES = "pipeline.jobvertex-parallelism-overrides";
 
   private final KubernetesClient client;
   private final String namespace;
@@ -47,6 +48,7 @@ public final class TestingFlinkOperator implements AutoCloseable {
   private FlinkDeploymentSpec deployed;
   private String lastSavepoint;
   private volatile int rollouts;
+  private volatile boolean dropsParallelismOverrides;
 
   /**
    * @param clusterShape the TaskManagers and base configuration of every cluster it starts; the
@@ -79,6 +81,15 @@ public final class TestingFlinkOperator implements AutoCloseable {
   /** The job that runs now, once one does. */
   public Optional<JobID> jobId() {
     return Optional.ofNullable(jobId);
+  }
+
+  /**
+   * From now on, starts each job without the spec's {@code
+   * pipeline.jobvertex-parallelism-overrides} yet reports the spec rolled out, as the Flink
+   * operator does on Flink 2.x in application mode when FLINK-38770 strikes.
+   */
+  public void dropParallelismOverrides() {
+    dropsParallelismOverrides = true;
   }
 
   /** How many specs were rolled out (the first deployment counts). */
@@ -137,7 +148,15 @@ public final class TestingFlinkOperator implements AutoCloseable {
     TestingFlinkCluster.Builder builder = clusterShape.get();
     builder.restPort(restPort);
     if (spec.getFlinkConfiguration() != null) {
-      spec.getFlinkConfiguration().forEach(builder::set);
+      spec.getFlinkConfiguration()
+          .forEach(
+              (key, value) -> {
+                if (dropsParallelismOverrides && key.equals(OVERRIDES)) {
+                  narrator.accept("flink-operator: " + OVERRIDES + " dropped (FLINK-38770)");
+                } else {
+                  builder.set(key, value);
+                }
+              });
     }
     deployed = spec;
     rollouts++;
