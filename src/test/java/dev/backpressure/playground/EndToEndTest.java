@@ -57,6 +57,31 @@ class EndToEndTest {
   }
 
   @Test
+  void onTheAdaptiveSchedulerTheFlinkOperatorScalesTheRunningJobInPlace() throws Exception {
+    try (PlaygroundStack stack =
+        start(PlaygroundScenario.COMPUTE_IN_PLACE, RemediationPolicySpec.Mode.Enforce)) {
+      JobMeter meter = new JobMeter(stack.flink.restUrl());
+      awaitBackpressure(stack, meter);
+      String job = stack.flink.jobId().orElseThrow().toString();
+      stack.startOperator();
+
+      DeploymentReport verified = awaitChange(stack, "VERIFIED");
+      System.out.println("verified: " + verified.lastChange.reason);
+
+      assertThat(stack.flink.inPlaceScalings()).isEqualTo(1);
+      assertThat(stack.flink.rollouts()).as("no second deployment").isEqualTo(1);
+      assertThat(stack.flink.jobId().orElseThrow()).hasToString(job);
+      assertThat(stack.events("Scaling"))
+          .singleElement()
+          .satisfies(e -> assertThat(e.getMessage()).isEqualTo("In-place scaling triggered"));
+      JobMeter.Reading after = measure(meter);
+      System.out.println("after " + after);
+      assertThat(after.parallelismOf("enrich")).isEqualTo("2");
+      assertThat(after.sourceBackPressure()).isLessThan(200);
+    }
+  }
+
+  @Test
   void aChangeFlinkDoesNotRunIsRestoredWithoutAVerdict() throws Exception {
     try (PlaygroundStack stack =
         start(PlaygroundScenario.COMPUTE, RemediationPolicySpec.Mode.Enforce)) {

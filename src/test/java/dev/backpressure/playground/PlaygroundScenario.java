@@ -19,6 +19,14 @@ enum PlaygroundScenario {
       Map.of(),
       Scenario::oneTaskManager,
       Expect.VERIFIED),
+  COMPUTE_IN_PLACE(
+      "the compute job on Flink's adaptive scheduler: the Flink operator rescales the running job"
+          + " in place",
+      ScenarioJobs::computeBottleneck,
+      1,
+      Map.of("jobmanager.scheduler", "adaptive"),
+      Scenario::oneTaskManager,
+      Expect.VERIFIED),
   NETWORK_BUFFERS(
       "two shuffles at parallelism 8 on TaskManagers given 1 MiB of network memory: the job cannot"
           + " start",

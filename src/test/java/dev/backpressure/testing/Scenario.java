@@ -47,7 +47,7 @@ public enum Scenario {
   KRYO(
       Scenario::oneTaskManager,
       ScenarioJobs::kryoRecords,
-      Signal.sustained(
+      Signal.settled(
           Signal.backPressured("Source: Sequence Source", 800),
           Signal.busyEverywhere("read opaque", 900),
           Signal.coresInUse(">=", 0.8),
@@ -79,7 +79,7 @@ public enum Scenario {
               .set("taskmanager.network.memory.buffers-per-channel", "0")
               .set("taskmanager.network.memory.floating-buffers-per-gate", "1"),
       env -> ScenarioJobs.rebalanceOnly(env, 6, 2, 3000),
-      Signal.sustained(
+      Signal.settled(
           Signal.backPressured("Source: Sequence Source", 800),
           Signal.outputPoolFull("Source: Sequence Source", 0.95),
           // Far under the 800 ms/s at which the receiver would be the compute bottleneck.

@@ -1,10 +1,20 @@
 package dev.backpressure.testing;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.backpressure.remediation.ParallelismOverrides;
+import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
@@ -25,12 +35,17 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * to a real Flink the way the real operator does it (stop with a savepoint, start a new cluster
  * with the spec's configuration, restore the job), and the FlinkDeployment status follows
  * (UPGRADING → DEPLOYED → STABLE, job state and id). A new MiniCluster per rollout plays the new
- * pods; it keeps the REST port, as the REST Service keeps its address.
+ * pods; it keeps the REST port, as the REST Service keeps its address. A spec that changes only
+ * parallelism overrides of a job on the adaptive scheduler is applied in place instead, as the real
+ * operator does from Flink 1.18: new resource requirements for the running job, a {@code Scaling}
+ * event, the same job id, no savepoint.
  */
 public final class TestingFlinkOperator implements AutoCloseable {
 
   private static final Duration POLL = Duration.ofMillis(200);
   private static final String OVERRIDES = "pipeline.jobvertex-parallelism-overrides";
+  private static final String IN_PLACE_SCALING =
+      "kubernetes.operator.job.upgrade.inplace-scaling.enabled";
 
   private final KubernetesClient client;
   private final String namespace;
@@ -49,6 +64,7 @@ public final class TestingFlinkOperator implements AutoCloseable {
   private String lastSavepoint;
   private volatile int rollouts;
   private volatile boolean dropsParallelismOverrides;
+  private volatile int inPlaceScalings;
 
   /**
    * @param clusterShape the TaskManagers and base configuration of every cluster it starts; the
@@ -92,7 +108,12 @@ public final class TestingFlinkOperator implements AutoCloseable {
     dropsParallelismOverrides = true;
   }
 
-  /** How many specs were rolled out (the first deployment counts). */
+  /** How many specs were applied to the running job in place. */
+  public int inPlaceScalings() {
+    return inPlaceScalings;
+  }
+
+  /** How many specs were rolled out with a new cluster (the first deployment counts). */
   public int rollouts() {
     return rollouts;
   }
@@ -104,7 +125,11 @@ public final class TestingFlinkOperator implements AutoCloseable {
             client.resources(FlinkDeployment.class).inNamespace(namespace).withName(name).get();
         if (fd != null && fd.getSpec() != null) {
           if (!fd.getSpec().equals(deployed)) {
-            rollOut(fd);
+            if (scalesInPlace(fd.getSpec())) {
+              scaleInPlace(fd);
+            } else {
+              rollOut(fd);
+            }
           } else {
             observe();
           }
@@ -191,6 +216,122 @@ public final class TestingFlinkOperator implements AutoCloseable {
           s.getJobStatus().setState(JobStatus.CREATED);
           s.setError(null);
         });
+  }
+
+  /**
+   * Whether the real operator would apply the spec in place: the running job is on the adaptive
+   * scheduler, in-place scaling is not switched off, and the spec differs from the deployed one
+   * only in overrides that it adds or changes (removing one is a full upgrade).
+   */
+  private boolean scalesInPlace(FlinkDeploymentSpec spec) {
+    if (deployed == null || cluster == null || jobId == null) {
+      return false;
+    }
+    Map<String, String> config = configuration(spec);
+    if (!"adaptive".equals(config.get("jobmanager.scheduler"))
+        || "false".equals(config.get(IN_PLACE_SCALING))) {
+      return false;
+    }
+    String before = configuration(deployed).get(OVERRIDES);
+    String after = config.get(OVERRIDES);
+    if (after == null || after.equals(before)) {
+      return false;
+    }
+    if (before != null
+        && !ParallelismOverrides.parse(after)
+            .keySet()
+            .containsAll(ParallelismOverrides.parse(before).keySet())) {
+      return false;
+    }
+    return withoutOverrides(spec).equals(withoutOverrides(deployed));
+  }
+
+  private static Map<String, String> configuration(FlinkDeploymentSpec spec) {
+    return spec.getFlinkConfiguration() == null ? Map.of() : spec.getFlinkConfiguration();
+  }
+
+  private static JsonNode withoutOverrides(FlinkDeploymentSpec spec) {
+    ObjectNode tree = Serialization.jsonMapper().valueToTree(spec);
+    JsonNode config = tree.path("flinkConfiguration");
+    if (config instanceof ObjectNode o) {
+      o.remove(OVERRIDES);
+    }
+    return tree;
+  }
+
+  /**
+   * Sets the job's resource requirements to the new overrides (upper bound the target, lower bound
+   * no higher than it), as the real operator's in-place scaling does; the adaptive scheduler
+   * rescales the running job.
+   */
+  private void scaleInPlace(FlinkDeployment fd) throws Exception {
+    FlinkDeploymentSpec spec = fd.getSpec();
+    Map<String, Integer> target = ParallelismOverrides.parse(configuration(spec).get(OVERRIDES));
+    URI requirements = URI.create(cluster.restUrl() + "/jobs/" + jobId + "/resource-requirements");
+    HttpClient http = HttpClient.newHttpClient();
+    JsonNode current =
+        Serialization.jsonMapper()
+            .readTree(
+                http.send(
+                        HttpRequest.newBuilder(requirements).GET().build(),
+                        HttpResponse.BodyHandlers.ofString())
+                    .body());
+    ObjectNode wanted = current.deepCopy();
+    target.forEach(
+        (vertex, p) -> {
+          ObjectNode v =
+              wanted.has(vertex) ? (ObjectNode) wanted.get(vertex) : wanted.putObject(vertex);
+          int lower = current.path(vertex).path("parallelism").path("lowerBound").asInt(p);
+          v.putObject("parallelism").put("lowerBound", Math.min(p, lower)).put("upperBound", p);
+        });
+    HttpResponse<String> put =
+        http.send(
+            HttpRequest.newBuilder(requirements)
+                .header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(wanted.toString()))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    if (put.statusCode() != 200) {
+      throw new IllegalStateException(
+          "resource requirements refused: HTTP " + put.statusCode() + " " + put.body());
+    }
+    narrator.accept(
+        "flink-operator: scaling "
+            + name
+            + " in place ("
+            + OVERRIDES
+            + " "
+            + configuration(spec).get(OVERRIDES)
+            + "): the same job, no savepoint");
+    writeStatus(
+        s -> {
+          s.getReconciliationStatus().serializeAndSetLastReconciledSpec(spec, fd);
+          s.getReconciliationStatus().setState(ReconciliationState.DEPLOYED);
+        });
+    client
+        .v1()
+        .events()
+        .inNamespace(namespace)
+        .resource(
+            new EventBuilder()
+                .withNewMetadata()
+                .withGenerateName(name + "-scaling-")
+                .withNamespace(namespace)
+                .endMetadata()
+                .withNewInvolvedObject()
+                .withKind("FlinkDeployment")
+                .withApiVersion("flink.apache.org/v1beta1")
+                .withName(name)
+                .withNamespace(namespace)
+                .withUid(fd.getMetadata().getUid())
+                .endInvolvedObject()
+                .withType("Normal")
+                .withReason("Scaling")
+                .withMessage("In-place scaling triggered")
+                .build())
+        .create();
+    deployed = spec;
+    inPlaceScalings++;
   }
 
   /** Takes a savepoint while the job runs; a job that is not running leaves the last one. */
