@@ -558,6 +558,7 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
                       .map(SettingChange::describe)
                       .collect(Collectors.joining("; ")));
       case ROLLED_BACK -> events.record(fd.resource(), EventReason.RollbackCompleted, d.reason());
+      case RESTORED -> events.record(fd.resource(), EventReason.RestoreCompleted, d.reason());
       case CONFLICT -> both(policy, fd, EventReason.ConflictingEdit, d.reason());
       case NOTHING, WAITING -> {}
     }
@@ -607,6 +608,7 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
       case ROLL_BACK -> "RollingBack";
       case NOT_TAKEN -> "Restoring";
       case ROLLED_BACK -> "RolledBack";
+      case RESTORED -> "Restored";
       case CONFLICT -> "Conflict";
       case PLANNED -> "Planned";
       case ADVICE -> "Advised";
@@ -629,6 +631,7 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
         && d.kind() != Decision.Kind.ROLL_BACK
         && d.kind() != Decision.Kind.NOT_TAKEN
         && d.kind() != Decision.Kind.ROLLED_BACK
+        && d.kind() != Decision.Kind.RESTORED
         && d.kind() != Decision.Kind.CONFLICT
         && d.kind() != Decision.Kind.PLANNED) {
       return Optional.empty();

@@ -12,6 +12,7 @@ public enum EventReason {
   ChangeRolledBack(true),
   ChangeNotTaken(true),
   RollbackCompleted(false),
+  RestoreCompleted(false),
   ConflictingEdit(true),
   PatchRefused(true),
   ScrapeFailed(true),

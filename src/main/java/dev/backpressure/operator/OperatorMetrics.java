@@ -37,7 +37,15 @@ public final class OperatorMetrics {
 
   void decided(Decision.Kind kind) {
     switch (kind) {
-      case APPLY, VERIFIED, ROLL_BACK, NOT_TAKEN, ROLLED_BACK, CONFLICT, PLANNED, SKIPPED ->
+      case APPLY,
+              VERIFIED,
+              ROLL_BACK,
+              NOT_TAKEN,
+              ROLLED_BACK,
+              RESTORED,
+              CONFLICT,
+              PLANNED,
+              SKIPPED ->
           registry.counter("backpressure.changes", "outcome", kind.name()).increment();
       default -> {}
     }

@@ -38,8 +38,10 @@ public record Decision(
      * values back, without judging the change.
      */
     NOT_TAKEN,
-    /** A rollback (or a restore after {@link #NOT_TAKEN}) completed: the previous values run. */
+    /** A rollback completed: the job runs again on the previous values. */
     ROLLED_BACK,
+    /** A restore after {@link #NOT_TAKEN} completed: the previous values run; nothing judged. */
+    RESTORED,
     /** Someone else changed the same keys: stop, touch nothing, say so. */
     CONFLICT
   }

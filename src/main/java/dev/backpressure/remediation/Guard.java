@@ -48,6 +48,9 @@ public final class Guard {
   private static final Predicate<String> ROLLED_OUT =
       l -> !"PENDING".equals(l) && !"UPGRADING".equals(l);
 
+  /** The bar on any parallelism override once Flink ran without the ones it was given. */
+  static final String OVERRIDES_NOT_RUN = "overrides-not-run";
+
   /** Restarts after a change that count as a crash loop even without a telltale exception. */
   static final int MAX_RESTARTS = 3;
 
@@ -227,11 +230,15 @@ public final class Guard {
     }
     String key = GuardState.barKey(change.cause(), remedyOf(change));
     Optional<GuardState.Bar> bar = state.barFor(key, now);
+    if (bar.isEmpty()
+        && change.changes().stream().anyMatch(c -> c.key().equals(ParallelismOverrides.KEY))) {
+      bar = state.barFor(OVERRIDES_NOT_RUN, now);
+    }
     if (bar.isPresent() && bar.get().outcome() == GuardState.Outcome.NOT_TAKEN) {
       return Optional.of(
-          "Flink did not run this remedy when it was last applied ("
+          "Flink did not run the last change of this kind ("
               + bar.get().reason()
-              + "); not trying it again until "
+              + "); not trying one again until "
               + bar.get().until());
     }
     if (bar.isPresent()) {
@@ -261,7 +268,7 @@ public final class Guard {
       boolean restoring = f.phase() == GuardState.Phase.RESTORING;
       if (d.stableAndRunning()) {
         return Decision.of(
-            Decision.Kind.ROLLED_BACK,
+            restoring ? Decision.Kind.RESTORED : Decision.Kind.ROLLED_BACK,
             (restoring ? "restored the previous values: " : "rolled back: ") + f.reason(),
             state.ended(
                 now,
@@ -294,6 +301,23 @@ public final class Guard {
     }
     if (f.phase() == GuardState.Phase.APPLIED) {
       if (d.stableAndRunning()) {
+        // An in-place rescale (adaptive scheduler) goes on after the Flink operator reports the
+        // spec stable: the verification window starts once Flink runs the change, and a change it
+        // still does not run when the stabilization timeout ends was not taken.
+        Optional<String> notYet = d.running().flatMap(r -> RolloutCheck.notTaken(f, r));
+        if (notYet.isPresent()) {
+          if (now.isAfter(f.appliedAt().plus(settings.stabilizationTimeout()))) {
+            return notTaken(now, state, f, settings, notYet.get());
+          }
+          return Decision.of(
+              Decision.Kind.WAITING,
+              "rolled out, but Flink does not run it yet ("
+                  + notYet.get()
+                  + "); waiting up to "
+                  + Durations.format(settings.stabilizationTimeout())
+                  + " after the change",
+              state);
+        }
         return Decision.of(
             Decision.Kind.WAITING,
             "running and stable again; verifying for "
@@ -344,9 +368,7 @@ public final class Guard {
               + " metrics cannot be read: judging when they can",
           state);
     }
-    // Whether Flink runs the change is asked only now: an in-place rescale (adaptive scheduler)
-    // goes on after the Flink operator reports the spec stable, and must not be mistaken for a
-    // change that was dropped.
+    // Asked again before the verdict: a restart since may have dropped what was taken.
     Optional<String> notTaken = d.running().flatMap(r -> RolloutCheck.notTaken(f, r));
     if (notTaken.isPresent()) {
       return notTaken(now, state, f, settings, notTaken.get());
@@ -402,7 +424,8 @@ public final class Guard {
    * (FLINK-38770 drops parallelism overrides on Flink 2.x): the change was never tried, so it is
    * not judged ineffective. The previous values are restored so that the spec says what runs, and
    * the remedy waits out the bar's time, as trying it again would most likely restart the job for
-   * nothing once more.
+   * nothing once more. Overrides Flink ignored are ignored for every vertex: the bar then holds any
+   * change of them, whichever vertex it is for.
    */
   private static Decision notTaken(
       Instant now, GuardState state, GuardState.InFlight f, GuardSettings settings, String what) {
@@ -410,9 +433,11 @@ public final class Guard {
         "Flink does not run the change although it was rolled out: "
             + what
             + "; nothing was tried, so nothing is judged";
+    boolean overrides =
+        f.changes().stream().anyMatch(c -> c.key().equals(ParallelismOverrides.KEY));
     GuardState.Bar bar =
         new GuardState.Bar(
-            GuardState.barKey(f.cause(), f.remedy()),
+            overrides ? OVERRIDES_NOT_RUN : GuardState.barKey(f.cause(), f.remedy()),
             now.plus(settings.blacklistFor()),
             what,
             GuardState.Outcome.NOT_TAKEN);

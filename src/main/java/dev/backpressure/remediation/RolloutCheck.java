@@ -8,11 +8,11 @@ import java.util.Optional;
 /**
  * Whether Flink runs what a change asked for: the parallelism it set for a vertex or the job, and
  * the network memory it gave each TaskManager. A change Flink did not take was never tried, so it
- * is undone without being judged (and without barring the remedy).
+ * is undone without being judged ineffective.
  */
 final class RolloutCheck {
 
-  /** Flink rounds network memory down to whole buffers; more than this apart is another value. */
+  /** Beyond the rounding down to whole buffers, more than this apart is another value. */
   private static final double NETWORK_TOLERANCE = 0.02;
 
   private RolloutCheck() {}
@@ -48,7 +48,8 @@ final class RolloutCheck {
                     .filter(
                         now ->
                             Math.abs(now.bytes() - wanted.bytes())
-                                > wanted.bytes() * NETWORK_TOLERANCE)
+                                > running.segmentSize().bytes()
+                                    + wanted.bytes() * NETWORK_TOLERANCE)
                     .ifPresent(
                         now ->
                             differs.add(

@@ -16,9 +16,14 @@ import java.util.Optional;
  * @param parallelism each vertex's parallelism, by vertex id
  * @param networkPerTaskManager the network memory of an average TaskManager (its network buffers
  *     times their size), when Flink reports the buffers
+ * @param segmentSize the size of one network buffer: Flink rounds network memory down to whole ones
  */
 public record RunningJob(
-    Map<String, Integer> parallelism, Optional<MemorySize> networkPerTaskManager) {
+    Map<String, Integer> parallelism,
+    Optional<MemorySize> networkPerTaskManager,
+    MemorySize segmentSize) {
+
+  static final MemorySize DEFAULT_SEGMENT = MemorySize.parse("32kb");
 
   private static final String SEGMENT_SIZE = "taskmanager.memory.segment-size";
 
@@ -31,16 +36,21 @@ public record RunningJob(
     for (Vertex v : s.graph().vertices()) {
       parallelism.put(v.id(), v.parallelism());
     }
+    MemorySize segment;
+    try {
+      segment =
+          Optional.ofNullable(s.configuration().get(SEGMENT_SIZE))
+              .map(MemorySize::parse)
+              .orElse(DEFAULT_SEGMENT);
+    } catch (IllegalArgumentException e) {
+      // A segment size we cannot read: the network memory stays unknown, not guessed.
+      return new RunningJob(parallelism, Optional.empty(), DEFAULT_SEGMENT);
+    }
     Optional<MemorySize> network = Optional.empty();
     Optional<Aggregate> segments = s.taskManagers().get(TaskManagerMetric.SEGMENTS_TOTAL);
     if (segments.isPresent() && !Double.isNaN(segments.get().avg())) {
-      try {
-        MemorySize segment = MemorySize.parse(s.configuration().getOrDefault(SEGMENT_SIZE, "32kb"));
-        network = Optional.of(new MemorySize(Math.round(segments.get().avg()) * segment.bytes()));
-      } catch (IllegalArgumentException e) {
-        // A segment size we cannot read: the network memory stays unknown, not guessed.
-      }
+      network = Optional.of(new MemorySize(Math.round(segments.get().avg()) * segment.bytes()));
     }
-    return new RunningJob(parallelism, network);
+    return new RunningJob(parallelism, network, segment);
   }
 }

@@ -90,7 +90,7 @@ class EndToEndTest {
       awaitBackpressure(stack, meter);
       stack.startOperator();
 
-      DeploymentReport restored = awaitChange(stack, "ROLLED_BACK");
+      DeploymentReport restored = awaitChange(stack, "RESTORED");
       System.out.println("restored: " + restored.lastChange.reason);
 
       assertThat(restored.lastChange.reason)
@@ -100,6 +100,7 @@ class EndToEndTest {
           .singleElement()
           .satisfies(e -> assertThat(e.getType()).isEqualTo("Warning"));
       assertThat(stack.events("ChangeRolledBack")).isEmpty();
+      assertThat(stack.events("RestoreCompleted")).hasSize(1);
       assertThat(stack.flinkConfiguration(OVERRIDES)).isNull();
       assertThat(guard(stack).history())
           .singleElement()

@@ -96,7 +96,7 @@ class GuardScenarioTest {
                           Setting.FLINK_CONFIGURATION.path() + "|" + ParallelismOverrides.KEY))
                   .map(v -> ParallelismOverrides.parse(v).getOrDefault(MAP.id(), MAP.parallelism()))
                   .orElse(MAP.parallelism());
-      return new RunningJob(Map.of(MAP.id(), p), Optional.empty());
+      return new RunningJob(Map.of(MAP.id(), p), Optional.empty(), RunningJob.DEFAULT_SEGMENT);
     }
 
     Story failure(String stacktrace) {
@@ -240,29 +240,57 @@ class GuardScenarioTest {
     Story s = new Story(ENFORCE).dropsOverrides();
     s.pass(1000, 6000, true);
     s.at(Duration.ofMinutes(1)).deployment("UPGRADING", JobState.RUNNING).pass(0, 0, true);
-    // Asked only once the verification window is over: an in-place rescale may still be going on
-    // when the Flink operator reports the spec stable.
-    assertThat(
-            s.at(Duration.ofMinutes(2))
-                .deployment("STABLE", JobState.RUNNING)
-                .pass(1000, 6000, true)
-                .kind())
-        .isEqualTo(Decision.Kind.WAITING);
-    Decision d = s.at(Duration.ofMinutes(8)).pass(1000, 6000, true);
+    // Not yet a verdict: an in-place rescale may still be going on when the Flink operator reports
+    // the spec stable, so the guard waits for Flink to run it, up to the stabilization timeout.
+    Decision notYet =
+        s.at(Duration.ofMinutes(2)).deployment("STABLE", JobState.RUNNING).pass(1000, 6000, true);
+    assertThat(notYet.kind()).isEqualTo(Decision.Kind.WAITING);
+    assertThat(notYet.next().inFlight().orElseThrow().phase()).isEqualTo(GuardState.Phase.APPLIED);
+    Decision d = s.at(Duration.ofMinutes(11)).pass(1000, 6000, true);
     assertThat(d.kind()).isEqualTo(Decision.Kind.NOT_TAKEN);
     assertThat(d.reason()).contains("vertex a1b2 runs at parallelism 2, not 8");
     assertThat(d.patch()).singleElement().satisfies(c -> assertThat(c.removes()).isTrue());
-    s.at(Duration.ofMinutes(9)).deployment("UPGRADING", JobState.RUNNING).pass(0, 0, true);
+    s.at(Duration.ofMinutes(12)).deployment("UPGRADING", JobState.RUNNING).pass(0, 0, true);
     Decision restored =
-        s.at(Duration.ofMinutes(11)).deployment("STABLE", JobState.RUNNING).pass(1000, 6000, true);
-    assertThat(restored.kind()).isEqualTo(Decision.Kind.ROLLED_BACK);
+        s.at(Duration.ofMinutes(14)).deployment("STABLE", JobState.RUNNING).pass(1000, 6000, true);
+    assertThat(restored.kind()).isEqualTo(Decision.Kind.RESTORED);
     assertThat(restored.next().history())
         .singleElement()
         .satisfies(p -> assertThat(p.outcome()).isEqualTo(GuardState.Outcome.NOT_TAKEN));
     Decision again = s.at(Duration.ofMinutes(40)).pass(1000, 6000, true);
     assertThat(again.kind()).isEqualTo(Decision.Kind.SKIPPED);
-    assertThat(again.reason()).startsWith("Flink did not run this remedy when it was last applied");
+    assertThat(again.reason()).startsWith("Flink did not run the last change of this kind");
     s.matchesGolden("not-taken");
+
+    // Flink ignored the overrides, not one vertex's: scaling another vertex by them waits too.
+    Vertex other = new Vertex("c3d4", "other map", 2, 128, "RUNNING");
+    Plan.Change scaleOther =
+        new Plan.Change(
+            Cause.COMPUTE_BOTTLENECK,
+            Optional.of(other),
+            List.of(SettingChange.config(ParallelismOverrides.KEY, Optional.empty(), "c3d4:4")),
+            List.of(),
+            List.of(),
+            "scale other map from 2 to 4");
+    assertThat(
+            Guard.holdBack(
+                T0.plus(Duration.ofMinutes(40)),
+                s.state,
+                ENFORCE,
+                new DeploymentState(
+                    "STABLE",
+                    JobState.RUNNING,
+                    "savepoint",
+                    false,
+                    false,
+                    Map.of(),
+                    List.of(),
+                    Optional.empty()),
+                scaleOther,
+                Optional.of(new Measures(1000, 6000)),
+                false))
+        .hasValueSatisfying(
+            r -> assertThat(r).startsWith("Flink did not run the last change of this kind"));
   }
 
   @Test

@@ -54,7 +54,9 @@ class GuardStartupFailureTest {
         failures,
         // Flink runs what the spec says once the job runs.
         job == JobState.RUNNING
-            ? Optional.of(new RunningJob(Map.of(), Optional.of(MemorySize.parse(network))))
+            ? Optional.of(
+                new RunningJob(
+                    Map.of(), Optional.of(MemorySize.parse(network)), RunningJob.DEFAULT_SEGMENT))
             : Optional.empty());
   }
 

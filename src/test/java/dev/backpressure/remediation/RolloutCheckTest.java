@@ -27,7 +27,10 @@ class RolloutCheckTest {
   }
 
   private static RunningJob running(Map<String, Integer> parallelism, String network) {
-    return new RunningJob(parallelism, Optional.ofNullable(network).map(MemorySize::parse));
+    return new RunningJob(
+        parallelism,
+        Optional.ofNullable(network).map(MemorySize::parse),
+        RunningJob.DEFAULT_SEGMENT);
   }
 
   @Test
