@@ -27,6 +27,8 @@ public final class Planner {
 
   static final String BUFFERS_PER_CHANNEL = "taskmanager.network.memory.buffers-per-channel";
   static final String FLOATING_PER_GATE = "taskmanager.network.memory.floating-buffers-per-gate";
+  static final String SCHEDULER = "jobmanager.scheduler";
+  static final String IN_PLACE_SCALING = "kubernetes.operator.job.upgrade.inplace-scaling.enabled";
 
   /** Upstream waiting this share of the time or more tells nothing of how fast it could go. */
   static final double UNKNOWN_DEMAND_BACKPRESSURE = 0.95;
@@ -225,20 +227,50 @@ public final class Planner {
     }
 
     List<SettingChange> changes = new ArrayList<>();
+    boolean wholeJob;
     if (deployment.flinkVersion().isKnown()
         && deployment.flinkVersion().compareTo(FlinkVersion.parse("1.17")) < 0) {
-      changes.add(
-          new SettingChange(
-              Setting.JOB_PARALLELISM,
-              Setting.JOB_PARALLELISM.path(),
-              Optional.of(Integer.toString(deployment.jobParallelism())),
-              Integer.toString(bounded)));
+      wholeJob = true;
       math.add(
           "Flink "
               + deployment.flinkVersion()
               + " has no per-vertex overrides: the whole job"
               + " goes to "
               + bounded);
+    } else if (overridesIgnoredAtSubmission(deployment)) {
+      if (p != deployment.jobParallelism()) {
+        return overridesDropped(d, b, deployment, advice, math);
+      }
+      wholeJob = true;
+      math.add(overridesDroppedReason(deployment, b, bounded));
+    } else {
+      wholeJob = false;
+    }
+
+    // The scaled graph needs more buffers on every TaskManager; a scale-up that dies with
+    // "Insufficient number of network buffers" is the failure this plan must not cause.
+    List<String> networkMath = new ArrayList<>();
+    Optional<NetworkMemoryPlanner.Outcome> more =
+        networkFor(s, scaled(s, deployment, b, bounded, wholeJob), deployment, limits, networkMath);
+    if (!wholeJob
+        && deployment.flinkVersion().compareTo(FlinkVersion.parse("2.0")) >= 0
+        && more.map(o -> !o.changes().isEmpty()).orElse(false)) {
+      // A memory change makes the rollout a full upgrade even on the adaptive scheduler, and a
+      // full upgrade of Flink 2.x drops the override.
+      if (p != deployment.jobParallelism()) {
+        return overridesDropped(d, b, deployment, advice, concat(math, networkMath));
+      }
+      wholeJob = true;
+      math.add(
+          "the network memory it needs makes this a full upgrade, not an in-place rescale: "
+              + overridesDroppedReason(deployment, b, bounded));
+      networkMath.clear();
+      more =
+          networkFor(s, scaled(s, deployment, b, bounded, true), deployment, limits, networkMath);
+    }
+    math.addAll(networkMath);
+    if (wholeJob) {
+      changes.add(jobParallelism(deployment, bounded));
     } else {
       Optional<String> current = deployment.spec(ParallelismOverrides.KEY);
       changes.add(
@@ -247,20 +279,6 @@ public final class Planner {
               current,
               ParallelismOverrides.with(current.orElse(""), b.id(), bounded)));
     }
-
-    // The scaled graph needs more buffers on every TaskManager; a scale-up that dies with
-    // "Insufficient number of network buffers" is the failure this plan must not cause.
-    Map<String, Integer> parallelism = parallelismOf(s);
-    parallelism.put(b.id(), bounded);
-    Optional<NetworkMemoryPlanner.Outcome> more =
-        networkFor(
-            s,
-            parallelism,
-            perChannelValue(deployment, BUFFERS_PER_CHANNEL, 2),
-            perChannelValue(deployment, FLOATING_PER_GATE, 8),
-            deployment,
-            limits,
-            math);
     return withNetwork(
         d,
         more,
@@ -269,6 +287,108 @@ public final class Planner {
         advice,
         "scaling " + b.name() + " to " + bounded,
         "scale " + b.name() + " from " + p + " to " + bounded);
+  }
+
+  /**
+   * Each vertex's parallelism after the change: the bottleneck's, or, when the job's parallelism
+   * changes, every vertex that runs at the spec's job parallelism (a vertex set in code to the same
+   * value is counted too, which can only ask for more buffers).
+   */
+  private static Map<String, Integer> scaled(
+      JobSnapshot s, DeploymentView deployment, Vertex b, int to, boolean wholeJob) {
+    Map<String, Integer> parallelism = parallelismOf(s);
+    if (wholeJob) {
+      parallelism.replaceAll((id, now) -> now == deployment.jobParallelism() ? to : now);
+    }
+    parallelism.put(b.id(), to);
+    return parallelism;
+  }
+
+  /** {@link #networkFor} with the per-channel buffers the deployment runs with. */
+  private static Optional<NetworkMemoryPlanner.Outcome> networkFor(
+      JobSnapshot s,
+      Map<String, Integer> parallelism,
+      DeploymentView deployment,
+      RemedyLimits limits,
+      List<String> math) {
+    return networkFor(
+        s,
+        parallelism,
+        perChannelValue(deployment, BUFFERS_PER_CHANNEL, 2),
+        perChannelValue(deployment, FLOATING_PER_GATE, 8),
+        deployment,
+        limits,
+        math);
+  }
+
+  private static String overridesDroppedReason(DeploymentView deployment, Vertex b, int to) {
+    return "Flink "
+        + deployment.flinkVersion()
+        + " ignores per-vertex overrides given at submission (FLINK-38770) and the job restarts"
+        + " (no in-place rescale): the job's parallelism, which "
+        + b.name()
+        + " follows, goes to "
+        + to
+        + " (so do the other vertices that follow it)";
+  }
+
+  private static Plan.Advice overridesDropped(
+      Diagnosis d, Vertex b, DeploymentView deployment, List<String> advice, List<String> math) {
+    boolean adaptive =
+        "adaptive"
+            .equalsIgnoreCase(
+                deployment.effectiveConfiguration().getOrDefault(SCHEDULER, "").trim());
+    return new Plan.Advice(
+        d.cause(),
+        d.bottleneck(),
+        "Flink "
+            + deployment.flinkVersion()
+            + " ignores per-vertex parallelism overrides when a job restarts (FLINK-38770), and "
+            + b.name()
+            + (deployment.jobParallelism() > 0
+                ? " does not follow the job's parallelism ("
+                    + b.parallelism()
+                    + " ≠ "
+                    + deployment.jobParallelism()
+                    + ")"
+                : " cannot be scaled through spec.job.parallelism, which is unset"),
+        concat(
+            advice,
+            List.of(
+                (adaptive
+                        ? "keep in-place scaling on (" + IN_PLACE_SCALING + ": true)"
+                        : "run the job on the adaptive scheduler (" + SCHEDULER + ": adaptive)")
+                    + ", so that the Flink operator rescales it in place, or raise "
+                    + b.name()
+                    + "'s parallelism in the job's code")),
+        math);
+  }
+
+  private static SettingChange jobParallelism(DeploymentView deployment, int to) {
+    return new SettingChange(
+        Setting.JOB_PARALLELISM,
+        Setting.JOB_PARALLELISM.path(),
+        Optional.of(Integer.toString(deployment.jobParallelism())),
+        Integer.toString(to));
+  }
+
+  /**
+   * Whether a restart would drop per-vertex overrides: Flink 2.0 to at least 2.3 apply {@code
+   * pipeline.jobvertex-parallelism-overrides} only to a submitted JobGraph, and their clients
+   * submit a StreamGraph (FLINK-38770; seen on a real Flink 2.1.1). On the adaptive scheduler the
+   * Flink operator applies an overrides-only change in place, through the running job's resource
+   * requirements, which Flink 2.x honours.
+   */
+  static boolean overridesIgnoredAtSubmission(DeploymentView deployment) {
+    if (!deployment.flinkVersion().isKnown()
+        || deployment.flinkVersion().compareTo(FlinkVersion.parse("2.0")) < 0) {
+      return false;
+    }
+    Map<String, String> config = deployment.effectiveConfiguration();
+    boolean inPlace =
+        "adaptive".equalsIgnoreCase(config.getOrDefault(SCHEDULER, "").trim())
+            && !"false".equalsIgnoreCase(config.getOrDefault(IN_PLACE_SCALING, "").trim());
+    return !inPlace;
   }
 
   /**

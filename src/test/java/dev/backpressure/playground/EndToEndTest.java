@@ -10,8 +10,11 @@ import dev.backpressure.remediation.GuardState;
 import dev.backpressure.remediation.MemorySize;
 import dev.backpressure.state.GuardStateJson;
 import dev.backpressure.testing.Await;
+import dev.backpressure.testing.FlinkRuntime;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The whole loop on real parts: a real Flink job with real backpressure, the Kubernetes API with
@@ -24,10 +27,22 @@ class EndToEndTest {
   private static final String OVERRIDES = "pipeline.jobvertex-parallelism-overrides";
   private static final Duration MINUTES = Duration.ofMinutes(4);
 
-  @Test
-  void computeBottleneckIsScaledOnceAndVerified() throws Exception {
+  /**
+   * On the build's Flink 1.20, through a per-vertex override; on Flink 2.x, where the
+   * FlinkDeployment declares {@code v2_1} and keeps its configuration nested, through the job's
+   * parallelism, because Flink 2.x drops overrides given at submission (FLINK-38770, which {@code
+   * ParallelismOverridesAtSubmissionTest} shows on the same Flink).
+   */
+  @ParameterizedTest(name = "on Flink {0}")
+  @ValueSource(strings = {"1", "2"})
+  void computeBottleneckIsScaledOnceAndVerified(String flink) throws Exception {
+    FlinkRuntime runtime = FlinkRuntime.of(flink);
     try (PlaygroundStack stack =
-        start(PlaygroundScenario.COMPUTE, RemediationPolicySpec.Mode.Enforce)) {
+        PlaygroundStack.start(
+            PlaygroundScenario.COMPUTE,
+            RemediationPolicySpec.Mode.Enforce,
+            runtime,
+            System.out::println)) {
       JobMeter meter = new JobMeter(stack.flink.restUrl());
       awaitBackpressure(stack, meter);
       JobMeter.Reading before = measure(meter);
@@ -36,11 +51,11 @@ class EndToEndTest {
       DeploymentReport verified = awaitChange(stack, "VERIFIED");
       System.out.println("verified: " + verified.lastChange.reason);
 
-      assertThat(stack.flinkConfiguration(OVERRIDES)).matches("[0-9a-f]{32}:2");
+      String changed = flink.equals("1") ? OVERRIDES : "spec.job.parallelism";
+      assertThat(verified.lastChange.changes).singleElement().asString().contains(changed);
       assertThat(stack.flink.rollouts()).isEqualTo(2);
       assertThat(stack.events("ChangeApplied")).hasSize(1);
       assertThat(stack.events("ChangeVerified")).hasSize(1);
-      assertThat(verified.lastChange.changes).singleElement().asString().contains(OVERRIDES);
       assertThat(guard(stack).history())
           .singleElement()
           .satisfies(c -> assertThat(c.cause()).isEqualTo(Cause.COMPUTE_BOTTLENECK));
@@ -53,6 +68,17 @@ class EndToEndTest {
       assertThat(after.sourceBackPressure()).isLessThan(200);
       assertThat(after.eventsPerSecond()).isGreaterThan(before.eventsPerSecond() * 1.15);
       assertThat(after.parallelismOf("enrich")).isEqualTo("2");
+      assertThat(meter.flinkVersion()).isEqualTo(runtime.version());
+      if (flink.equals("1")) {
+        assertThat(stack.flinkConfiguration(OVERRIDES)).matches("[0-9a-f]{32}:2");
+        assertThat(stack.deployment().jobParallelism()).isEqualTo(1);
+      } else {
+        assertThat(stack.flinkConfiguration(OVERRIDES)).isNull();
+        assertThat(stack.deployment().jobParallelism()).isEqualTo(2);
+        assertThat(stack.deployment().flinkVersion()).startsWith("v2_");
+        assertThat(stack.spec().path("flinkConfiguration").path("pipeline").path("name").asText())
+            .isEqualTo(PlaygroundStack.DEPLOYMENT);
+      }
     }
   }
 
@@ -137,7 +163,7 @@ class EndToEndTest {
       String max = stack.flinkConfiguration("taskmanager.memory.network.max");
       assertThat(min).isEqualTo(max);
       assertThat(MemorySize.parse(min).bytes()).isGreaterThan(MemorySize.parse("1mb").bytes());
-      assertThat(stack.deployment().getSpec().getJob().getParallelism()).isEqualTo(8);
+      assertThat(stack.deployment().jobParallelism()).isEqualTo(8);
       assertThat(stack.events("ChangeApplied")).hasSize(1);
       assertThat(stack.flink.rollouts()).isEqualTo(2);
 
@@ -167,7 +193,7 @@ class EndToEndTest {
       // The override the change added is gone again: the spec is as the user wrote it.
       assertThat(stack.flinkConfiguration(OVERRIDES)).isNull();
       assertThat(configurationKeys(stack)).containsExactly(keysBefore);
-      assertThat(stack.deployment().getSpec().getJob().getParallelism()).isEqualTo(1);
+      assertThat(stack.deployment().jobParallelism()).isEqualTo(1);
       assertThat(stack.events("ChangeRolledBack"))
           .singleElement()
           .satisfies(e -> assertThat(e.getType()).isEqualTo("Warning"));
@@ -191,7 +217,7 @@ class EndToEndTest {
         start(PlaygroundScenario.SKEW, RemediationPolicySpec.Mode.Enforce)) {
       JobMeter meter = new JobMeter(stack.flink.restUrl());
       awaitBackpressure(stack, meter);
-      var specBefore = stack.deployment().getSpec();
+      var specBefore = stack.spec();
       stack.startOperator();
 
       DeploymentReport advised =
@@ -204,7 +230,7 @@ class EndToEndTest {
       assertThat(advised.lastDiagnosis.vertex).contains("per-key work");
       assertThat(stack.events("AdviceOnly")).hasSize(1);
       assertThat(stack.events("ChangeApplied")).isEmpty();
-      assertThat(stack.deployment().getSpec()).isEqualTo(specBefore);
+      assertThat(stack.spec()).isEqualTo(specBefore);
       assertThat(stack.flink.rollouts()).isEqualTo(1);
     }
   }
@@ -215,7 +241,7 @@ class EndToEndTest {
         start(PlaygroundScenario.COMPUTE, RemediationPolicySpec.Mode.DryRun)) {
       JobMeter meter = new JobMeter(stack.flink.restUrl());
       awaitBackpressure(stack, meter);
-      var specBefore = stack.deployment().getSpec();
+      var specBefore = stack.spec();
       stack.startOperator();
 
       Await.until(
@@ -226,7 +252,7 @@ class EndToEndTest {
           .contains(OVERRIDES)
           .contains(":2");
       assertThat(stack.events("ChangeApplied")).isEmpty();
-      assertThat(stack.deployment().getSpec()).isEqualTo(specBefore);
+      assertThat(stack.spec()).isEqualTo(specBefore);
       assertThat(stack.flink.rollouts()).isEqualTo(1);
       assertThat(measure(meter).sourceBackPressure()).isGreaterThanOrEqualTo(500);
     }
@@ -261,7 +287,7 @@ class EndToEndTest {
 
   private static PlaygroundStack start(PlaygroundScenario scenario, RemediationPolicySpec.Mode mode)
       throws Exception {
-    return PlaygroundStack.start(scenario, mode, System.out::println);
+    return PlaygroundStack.start(scenario, mode, FlinkRuntime.of("1"), System.out::println);
   }
 
   /** Waits for the policy status to report the deployment's change with this outcome. */
@@ -286,13 +312,12 @@ class EndToEndTest {
         MINUTES);
   }
 
-  private static GuardState guard(PlaygroundStack stack) throws GuardStateJson.Unreadable {
-    return GuardStateJson.read(
-        stack.deployment().getMetadata().getAnnotations().get(GUARD_ANNOTATION));
+  private static GuardState guard(PlaygroundStack stack) throws Exception {
+    return GuardStateJson.read(stack.deployment().annotations().get(GUARD_ANNOTATION));
   }
 
-  private static String[] configurationKeys(PlaygroundStack stack) {
-    return stack.deployment().getSpec().getFlinkConfiguration().keySet().toArray(String[]::new);
+  private static String[] configurationKeys(PlaygroundStack stack) throws Exception {
+    return stack.deployment().configuration().keySet().toArray(String[]::new);
   }
 
   private static JobMeter.Reading measure(JobMeter meter) {

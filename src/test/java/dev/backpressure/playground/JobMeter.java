@@ -65,6 +65,11 @@ final class JobMeter {
     return sourceMetric(jobId, vertexId, metric, agg);
   }
 
+  /** The Flink release that answers, as its REST API names itself. */
+  String flinkVersion() throws ScrapeException {
+    return rest.get("/config").path("flink-version").asText();
+  }
+
   /** The first line of the latest failure of the job, if it has failed since it was submitted. */
   Optional<String> latestFailure() throws ScrapeException {
     for (JsonNode j : rest.get("/jobs").path("jobs")) {

@@ -4,6 +4,7 @@ import dev.backpressure.api.DeploymentReport;
 import dev.backpressure.api.RemediationPolicy;
 import dev.backpressure.api.RemediationPolicySpec;
 import dev.backpressure.testing.Await;
+import dev.backpressure.testing.FlinkRuntime;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
 import java.time.Duration;
@@ -19,7 +20,8 @@ import java.util.concurrent.TimeUnit;
  * The README's first command: in one process, a Kubernetes API, a real Flink job with real
  * backpressure behind a stand-in Flink operator, and this operator with a policy, fixing it (or
  * advising, or rolling back) while it narrates. {@code --scenario} picks the situation, {@code
- * --mode=dry-run} only reports, {@code --keep=true} leaves everything running afterwards.
+ * --mode=dry-run} only reports, {@code --flink=2} runs the job on Flink 2.x instead of the build's
+ * Flink 1.20, {@code --keep=true} leaves everything running afterwards.
  */
 public final class Playground {
 
@@ -31,8 +33,10 @@ public final class Playground {
   public static void main(String[] args) throws Exception {
     PlaygroundScenario scenario;
     RemediationPolicySpec.Mode mode;
+    FlinkRuntime flink;
     try {
       scenario = PlaygroundScenario.of(option(args, "--scenario", "compute"));
+      flink = FlinkRuntime.of(option(args, "--flink", "1"));
       mode =
           switch (option(args, "--mode", "enforce").toLowerCase(Locale.ROOT)) {
             case "enforce" -> RemediationPolicySpec.Mode.Enforce;
@@ -45,9 +49,9 @@ public final class Playground {
       return;
     }
     boolean keep = Boolean.parseBoolean(option(args, "--keep", "false"));
-    say("scenario '" + scenario.id() + "': " + scenario.story);
+    say("scenario '" + scenario.id() + "' on Flink " + flink.version() + ": " + scenario.story);
     boolean done;
-    try (PlaygroundStack stack = PlaygroundStack.start(scenario, mode, Playground::say)) {
+    try (PlaygroundStack stack = PlaygroundStack.start(scenario, mode, flink, Playground::say)) {
       say("Kubernetes API: " + stack.k8s.client().getMasterUrl());
       say(
           "from another terminal:  kubectl --kubeconfig "

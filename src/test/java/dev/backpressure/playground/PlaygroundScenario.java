@@ -2,19 +2,17 @@ package dev.backpressure.playground;
 
 import dev.backpressure.api.RemediationPolicySpec;
 import dev.backpressure.testing.Scenario;
-import dev.backpressure.testing.ScenarioJobs;
+import dev.backpressure.testing.ScenarioJob;
 import dev.backpressure.testing.TestingFlinkCluster;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.BiFunction;
 import java.util.function.Supplier;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /** The situations the playground and the end-to-end tests put in front of the operator. */
 enum PlaygroundScenario {
   COMPUTE(
       "a map that needs 1 ms of CPU per event behind a 1300 events/s source: one subtask is too few",
-      ScenarioJobs::computeBottleneck,
+      ScenarioJob.COMPUTE_BOTTLENECK,
       1,
       Map.of(),
       Scenario::oneTaskManager,
@@ -22,7 +20,7 @@ enum PlaygroundScenario {
   COMPUTE_IN_PLACE(
       "the compute job on Flink's adaptive scheduler: the Flink operator rescales the running job"
           + " in place",
-      ScenarioJobs::computeBottleneck,
+      ScenarioJob.COMPUTE_BOTTLENECK,
       1,
       Map.of("jobmanager.scheduler", "adaptive"),
       Scenario::oneTaskManager,
@@ -30,7 +28,7 @@ enum PlaygroundScenario {
   NETWORK_BUFFERS(
       "two shuffles at parallelism 8 on TaskManagers given 1 MiB of network memory: the job cannot"
           + " start",
-      ScenarioJobs::pacedWideShuffle,
+      ScenarioJob.PACED_WIDE_SHUFFLE,
       8,
       Map.of("taskmanager.memory.network.min", "1mb", "taskmanager.memory.network.max", "1mb"),
       () ->
@@ -42,14 +40,14 @@ enum PlaygroundScenario {
       Expect.VERIFIED),
   ROLLBACK(
       "lookups against a backend that serves one call at a time: scaling up cannot help",
-      ScenarioJobs::saturatedBackend,
+      ScenarioJob.SATURATED_BACKEND,
       1,
       Map.of(),
       Scenario::oneTaskManager,
       Expect.ROLLED_BACK),
   SKEW(
       "nine events in ten carry the same key: one subtask of four does all the work",
-      ScenarioJobs::pacedHotKey,
+      ScenarioJob.PACED_HOT_KEY,
       4,
       Map.of(),
       Scenario::oneTaskManager,
@@ -63,7 +61,7 @@ enum PlaygroundScenario {
   }
 
   final String story;
-  final BiFunction<StreamExecutionEnvironment, Integer, StreamExecutionEnvironment> job;
+  final ScenarioJob job;
   final int parallelism;
   final Map<String, String> flinkConfiguration;
   final Supplier<TestingFlinkCluster.Builder> cluster;
@@ -71,7 +69,7 @@ enum PlaygroundScenario {
 
   PlaygroundScenario(
       String story,
-      BiFunction<StreamExecutionEnvironment, Integer, StreamExecutionEnvironment> job,
+      ScenarioJob job,
       int parallelism,
       Map<String, String> flinkConfiguration,
       Supplier<TestingFlinkCluster.Builder> cluster,

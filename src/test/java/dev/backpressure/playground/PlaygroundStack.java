@@ -1,13 +1,19 @@
 package dev.backpressure.playground;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.backpressure.api.DeploymentReport;
 import dev.backpressure.api.RemediationPolicy;
 import dev.backpressure.api.RemediationPolicySpec;
+import dev.backpressure.operator.FlinkDeploymentDocument;
 import dev.backpressure.operator.OperatorRuntime;
+import dev.backpressure.testing.FlinkRuntime;
 import dev.backpressure.testing.TestingApiGateway;
 import dev.backpressure.testing.TestingFlinkOperator;
 import dev.backpressure.testing.TestingKubernetes;
 import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -17,16 +23,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Consumer;
-import org.apache.flink.kubernetes.operator.api.FlinkDeployment;
-import org.apache.flink.kubernetes.operator.api.spec.FlinkDeploymentSpec;
-import org.apache.flink.kubernetes.operator.api.spec.JobSpec;
-import org.apache.flink.kubernetes.operator.api.spec.UpgradeMode;
 
 /**
  * Everything the playground and the end-to-end tests run in one process: the Kubernetes API, a
@@ -38,6 +39,7 @@ final class PlaygroundStack implements AutoCloseable {
   static final String NAMESPACE = "default";
   static final String DEPLOYMENT = "orders";
   static final String POLICY = "auto-fix";
+  private static final JsonMapper JSON = JsonMapper.builder().build();
 
   final PlaygroundScenario scenario;
   final TestingKubernetes k8s;
@@ -63,15 +65,29 @@ final class PlaygroundStack implements AutoCloseable {
 
   /** Starts the API, deploys the scenario's job through the stand-in, and applies the policy. */
   static PlaygroundStack start(
-      PlaygroundScenario scenario, RemediationPolicySpec.Mode mode, Consumer<String> narrator)
+      PlaygroundScenario scenario,
+      RemediationPolicySpec.Mode mode,
+      FlinkRuntime runtime,
+      Consumer<String> narrator)
       throws Exception {
     TestingKubernetes k8s = TestingKubernetes.start();
     int port = freePort();
-    FlinkDeployment fd = deployment(scenario);
-    k8s.client().resource(fd).create();
+    k8s.client()
+        .genericKubernetesResources(
+            FlinkDeploymentDocument.API_VERSION, FlinkDeploymentDocument.KIND)
+        .inNamespace(NAMESPACE)
+        .resource(deployment(scenario, runtime.version()))
+        .create();
     TestingFlinkOperator flink =
         new TestingFlinkOperator(
-            k8s.client(), NAMESPACE, DEPLOYMENT, scenario.cluster, scenario.job, port, narrator);
+            k8s.client(),
+            NAMESPACE,
+            DEPLOYMENT,
+            scenario.cluster,
+            scenario.job,
+            runtime,
+            port,
+            narrator);
     TestingApiGateway gateway = TestingApiGateway.start(k8s.client());
     Path kubeconfig = gateway.writeKubeconfig(Files.createTempDirectory("playground"));
     PlaygroundStack stack = new PlaygroundStack(scenario, k8s, flink, gateway, kubeconfig);
@@ -82,24 +98,47 @@ final class PlaygroundStack implements AutoCloseable {
     return stack;
   }
 
-  private static FlinkDeployment deployment(PlaygroundScenario scenario) {
-    FlinkDeployment fd = new FlinkDeployment();
-    fd.setMetadata(
-        new ObjectMetaBuilder()
-            .withName(DEPLOYMENT)
-            .withNamespace(NAMESPACE)
-            .withLabels(Map.of("backpressure", "auto-fix"))
-            .build());
-    FlinkDeploymentSpec spec = new FlinkDeploymentSpec();
-    spec.setFlinkVersion(org.apache.flink.kubernetes.operator.api.spec.FlinkVersion.v1_20);
-    spec.setFlinkConfiguration(new HashMap<>(scenario.flinkConfiguration));
-    JobSpec job = new JobSpec();
-    job.setJarURI("local:///opt/flink/usrlib/orders.jar");
-    job.setParallelism(scenario.parallelism);
-    job.setUpgradeMode(UpgradeMode.SAVEPOINT);
-    spec.setJob(job);
-    fd.setSpec(spec);
-    return fd;
+  /**
+   * The FlinkDeployment as its owner would write it for the Flink release: for Flink 1.x flat
+   * configuration keys, as every Flink operator release takes them; for Flink 2.x the structured
+   * YAML that operator 1.13 and later accept, with {@code flinkVersion} {@code v2_x}.
+   */
+  static GenericKubernetesResource deployment(PlaygroundScenario scenario, String flinkVersion) {
+    String[] version = flinkVersion.split("\\.");
+    boolean nested = !version[0].equals("1");
+    ObjectNode config = JSON.createObjectNode();
+    if (nested) {
+      config.putObject("pipeline").put("name", DEPLOYMENT);
+    }
+    new TreeMap<>(scenario.flinkConfiguration)
+        .forEach(
+            (key, value) -> {
+              ObjectNode at = config;
+              String[] segments = nested ? key.split("\\.") : new String[] {key};
+              for (int i = 0; i < segments.length - 1; i++) {
+                at =
+                    at.has(segments[i])
+                        ? (ObjectNode) at.get(segments[i])
+                        : at.putObject(segments[i]);
+              }
+              at.put(segments[segments.length - 1], value);
+            });
+    ObjectNode fd = JSON.createObjectNode();
+    fd.put("apiVersion", FlinkDeploymentDocument.API_VERSION)
+        .put("kind", FlinkDeploymentDocument.KIND);
+    fd.putObject("metadata")
+        .put("name", DEPLOYMENT)
+        .put("namespace", NAMESPACE)
+        .putObject("labels")
+        .put("backpressure", "auto-fix");
+    ObjectNode spec = fd.putObject("spec");
+    spec.put("flinkVersion", "v" + version[0] + "_" + version[1]);
+    spec.set("flinkConfiguration", config);
+    spec.putObject("job")
+        .put("jarURI", "local:///opt/flink/usrlib/orders.jar")
+        .put("parallelism", scenario.parallelism)
+        .put("upgradeMode", "savepoint");
+    return JSON.convertValue(fd, GenericKubernetesResource.class);
   }
 
   /** Starts this operator against the API (again, after {@link #stopOperator()}). */
@@ -123,12 +162,20 @@ final class PlaygroundStack implements AutoCloseable {
     }
   }
 
-  FlinkDeployment deployment() {
-    return client
-        .resources(FlinkDeployment.class)
-        .inNamespace(NAMESPACE)
-        .withName(DEPLOYMENT)
-        .get();
+  /** The FlinkDeployment as this operator reads it. */
+  FlinkDeploymentDocument deployment() throws FlinkDeploymentDocument.Unreadable {
+    return FlinkDeploymentDocument.read(
+        client
+            .genericKubernetesResources(
+                FlinkDeploymentDocument.API_VERSION, FlinkDeploymentDocument.KIND)
+            .inNamespace(NAMESPACE)
+            .withName(DEPLOYMENT)
+            .get());
+  }
+
+  /** {@code spec} as it is stored. */
+  JsonNode spec() throws FlinkDeploymentDocument.Unreadable {
+    return JSON.valueToTree(deployment().resource().get("spec"));
   }
 
   RemediationPolicy policy() {
@@ -155,9 +202,9 @@ final class PlaygroundStack implements AutoCloseable {
         .toList();
   }
 
-  String flinkConfiguration(String key) {
-    Map<String, String> c = deployment().getSpec().getFlinkConfiguration();
-    return c == null ? null : c.get(key);
+  /** A key of {@code spec.flinkConfiguration}, flat or nested. */
+  String flinkConfiguration(String key) throws FlinkDeploymentDocument.Unreadable {
+    return deployment().configuration().get(key);
   }
 
   private static int freePort() throws IOException {

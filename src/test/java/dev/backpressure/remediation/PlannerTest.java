@@ -97,6 +97,115 @@ class PlannerTest {
   }
 
   @Test
+  void onFlink2ARestartScalesThroughTheJobParallelismAndTheAdaptiveSchedulerThroughOverrides() {
+    // FLINK-38770: Flink 2.x drops overrides given at submission; the job's parallelism (2, which
+    // the map follows) is honoured. In place, the Flink operator turns overrides into resource
+    // requirements, which Flink 2.x honours.
+    JobSnapshot s = computeJob(1000, 2);
+    Diagnosis d = diagnosed(Cause.COMPUTE_BOTTLENECK, s, "map");
+
+    Plan.Change restart =
+        (Plan.Change) Planner.plan(d, s, deployment("2.1.1", Map.of()), RemedyLimits.DEFAULTS);
+    assertThat(restart.changes())
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.setting()).isEqualTo(Setting.JOB_PARALLELISM);
+              assertThat(c.from()).contains("2");
+              assertThat(c.to()).isEqualTo("8");
+            });
+    assertThat(restart.arithmetic()).anyMatch(l -> l.contains("FLINK-38770"));
+
+    Plan.Change inPlace =
+        (Plan.Change)
+            Planner.plan(
+                d,
+                s,
+                deployment("2.1.1", Map.of("jobmanager.scheduler", "adaptive")),
+                RemedyLimits.DEFAULTS);
+    assertThat(inPlace.changes().get(0).key())
+        .isEqualTo("pipeline.jobvertex-parallelism-overrides");
+    assertThat(inPlace.changes().get(0).to()).isEqualTo("map:8");
+
+    Plan inPlaceOff =
+        Planner.plan(
+            d,
+            s,
+            deployment(
+                "2.1.1",
+                Map.of(
+                    "jobmanager.scheduler",
+                    "adaptive",
+                    "kubernetes.operator.job.upgrade.inplace-scaling.enabled",
+                    "false")),
+            RemedyLimits.DEFAULTS);
+    assertThat(((Plan.Change) inPlaceOff).changes().get(0).setting())
+        .isEqualTo(Setting.JOB_PARALLELISM);
+  }
+
+  @Test
+  void onFlink2AScaleUpThatNeedsNetworkMemoryIsAFullUpgradeSoItChangesTheJobParallelism() {
+    // On the adaptive scheduler an overrides-only change is rescaled in place, but adding network
+    // memory makes it a full upgrade, which drops the override (FLINK-38770). Source and map both
+    // follow the job's parallelism 2 → 8, on four slots per TaskManager: more than its 32 buffers.
+    JobSnapshot s =
+        TestingSnapshots.job()
+            .vertex("source", 2, m -> m.backPressured(1000).busy(0))
+            .vertex("map", 2, m -> m.backPressured(0).busy(950).recordsIn(6000))
+            .edge("source", "map")
+            .segments(32, 32)
+            .build();
+    Plan p =
+        Planner.plan(
+            diagnosed(Cause.COMPUTE_BOTTLENECK, s, "map"),
+            s,
+            deployment(
+                "2.1.1",
+                Map.of(
+                    "jobmanager.scheduler",
+                    "adaptive",
+                    "taskmanager.numberOfTaskSlots",
+                    "4",
+                    "taskmanager.memory.process.size",
+                    "1728m",
+                    "taskmanager.memory.network.min",
+                    "1m",
+                    "taskmanager.memory.network.max",
+                    "1m")),
+            RemedyLimits.DEFAULTS);
+    assertThat(p)
+        .isInstanceOfSatisfying(
+            Plan.Change.class,
+            c -> {
+              assertThat(c.changes().get(0).setting()).isEqualTo(Setting.JOB_PARALLELISM);
+              assertThat(c.changes().get(0).to()).isEqualTo("8");
+              assertThat(c.changes())
+                  .extracting(SettingChange::key)
+                  .contains("taskmanager.memory.network.min", "taskmanager.memory.network.max")
+                  .doesNotContain("pipeline.jobvertex-parallelism-overrides");
+              assertThat(c.arithmetic()).anyMatch(l -> l.contains("full upgrade"));
+            });
+  }
+
+  @Test
+  void onFlink2AVertexSetInCodeGetsAdviceRatherThanAnOverrideFlinkWouldDrop() {
+    JobSnapshot s = computeJob(1000, 3);
+    Plan p =
+        Planner.plan(
+            diagnosed(Cause.COMPUTE_BOTTLENECK, s, "map"),
+            s,
+            deployment("2.1.1", Map.of()),
+            RemedyLimits.DEFAULTS);
+    assertThat(p)
+        .isInstanceOfSatisfying(
+            Plan.Advice.class,
+            a -> {
+              assertThat(a.summary()).contains("FLINK-38770").contains("3 ≠ 2");
+              assertThat(a.actions()).anyMatch(l -> l.contains("jobmanager.scheduler: adaptive"));
+            });
+  }
+
+  @Test
   void keepsOtherVerticesOverridesAndRespectsThePolicyMaximum() {
     // Wanted 8, the policy allows 6.
     JobSnapshot s = computeJob(1000, 2);

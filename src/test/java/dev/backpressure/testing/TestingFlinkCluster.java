@@ -2,6 +2,7 @@ package dev.backpressure.testing;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.JobStatus;
@@ -116,6 +117,19 @@ public final class TestingFlinkCluster implements AutoCloseable {
     public Builder set(String key, String value) {
       config.setString(key, value);
       return this;
+    }
+
+    /** The configuration so far, as a Flink configuration file would hold it. */
+    public Map<String, String> configuration() {
+      return config.toMap();
+    }
+
+    public int taskManagerCount() {
+      return taskManagers;
+    }
+
+    public int slotsPerTaskManager() {
+      return slotsPerTaskManager;
     }
 
     public TestingFlinkCluster start() throws Exception {

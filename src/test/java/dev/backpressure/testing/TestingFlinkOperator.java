@@ -1,12 +1,15 @@
 package dev.backpressure.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.backpressure.operator.FlinkDeploymentDocument;
 import dev.backpressure.remediation.ParallelismOverrides;
 import io.fabric8.kubernetes.api.model.EventBuilder;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.kubernetes.client.dsl.Resource;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -14,31 +17,24 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
-import org.apache.flink.api.common.JobID;
-import org.apache.flink.api.common.JobStatus;
-import org.apache.flink.core.execution.SavepointFormatType;
-import org.apache.flink.kubernetes.operator.api.FlinkDeployment;
-import org.apache.flink.kubernetes.operator.api.spec.FlinkDeploymentSpec;
-import org.apache.flink.kubernetes.operator.api.status.FlinkDeploymentStatus;
-import org.apache.flink.kubernetes.operator.api.status.ReconciliationState;
-import org.apache.flink.runtime.jobgraph.SavepointRestoreSettings;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
  * Stands in for the Flink Kubernetes Operator, for one FlinkDeployment: each new spec is rolled out
  * to a real Flink the way the real operator does it (stop with a savepoint, start a new cluster
  * with the spec's configuration, restore the job), and the FlinkDeployment status follows
- * (UPGRADING → DEPLOYED → STABLE, job state and id). A new MiniCluster per rollout plays the new
- * pods; it keeps the REST port, as the REST Service keeps its address. A spec that changes only
+ * (UPGRADING → DEPLOYED → STABLE, job state and id). A new cluster per rollout plays the new pods;
+ * it keeps the REST port, as the REST Service keeps its address. A spec that changes only
  * parallelism overrides of a job on the adaptive scheduler is applied in place instead, as the real
  * operator does from Flink 1.18: new resource requirements for the running job, a {@code Scaling}
- * event, the same job id, no savepoint.
+ * event, the same job id, no savepoint. It reads the FlinkDeployment as any release of the Flink
+ * operator writes it ({@code v2_x}, a nested configuration), and talks to Flink over REST only.
  */
 public final class TestingFlinkOperator implements AutoCloseable {
 
@@ -46,21 +42,26 @@ public final class TestingFlinkOperator implements AutoCloseable {
   private static final String OVERRIDES = "pipeline.jobvertex-parallelism-overrides";
   private static final String IN_PLACE_SCALING =
       "kubernetes.operator.job.upgrade.inplace-scaling.enabled";
+  private static final Set<String> ENDED = Set.of("FINISHED", "CANCELED", "FAILED");
+  private static final JsonMapper JSON = JsonMapper.builder().build();
 
   private final KubernetesClient client;
   private final String namespace;
   private final String name;
   private final Supplier<TestingFlinkCluster.Builder> clusterShape;
-  private final BiFunction<StreamExecutionEnvironment, Integer, StreamExecutionEnvironment> job;
+  private final ScenarioJob job;
+  private final FlinkRuntime runtime;
   private final int restPort;
   private final Consumer<String> narrator;
   private final Path savepoints;
+  private final HttpClient http = HttpClient.newHttpClient();
   private final Thread loop;
   private volatile boolean stopped;
 
-  private volatile TestingFlinkCluster cluster;
-  private volatile JobID jobId;
-  private FlinkDeploymentSpec deployed;
+  private volatile FlinkRuntime.Cluster cluster;
+  private volatile String jobId;
+  private JsonNode deployed;
+  private Map<String, String> deployedConfiguration = Map.of();
   private String lastSavepoint;
   private volatile int rollouts;
   private volatile boolean dropsParallelismOverrides;
@@ -69,7 +70,8 @@ public final class TestingFlinkOperator implements AutoCloseable {
   /**
    * @param clusterShape the TaskManagers and base configuration of every cluster it starts; the
    *     spec's {@code flinkConfiguration} is laid over it
-   * @param job builds the job at the spec's {@code job.parallelism}
+   * @param job the job, built at the spec's {@code job.parallelism}
+   * @param runtime the Flink release it deploys to
    * @param narrator told each step of a rollout, in words
    */
   public TestingFlinkOperator(
@@ -77,7 +79,8 @@ public final class TestingFlinkOperator implements AutoCloseable {
       String namespace,
       String name,
       Supplier<TestingFlinkCluster.Builder> clusterShape,
-      BiFunction<StreamExecutionEnvironment, Integer, StreamExecutionEnvironment> job,
+      ScenarioJob job,
+      FlinkRuntime runtime,
       int restPort,
       Consumer<String> narrator)
       throws Exception {
@@ -86,6 +89,7 @@ public final class TestingFlinkOperator implements AutoCloseable {
     this.name = name;
     this.clusterShape = clusterShape;
     this.job = job;
+    this.runtime = runtime;
     this.restPort = restPort;
     this.narrator = narrator;
     this.savepoints = Files.createTempDirectory("savepoints");
@@ -95,7 +99,7 @@ public final class TestingFlinkOperator implements AutoCloseable {
   }
 
   /** The job that runs now, once one does. */
-  public Optional<JobID> jobId() {
+  public Optional<String> jobId() {
     return Optional.ofNullable(jobId);
   }
 
@@ -118,15 +122,24 @@ public final class TestingFlinkOperator implements AutoCloseable {
     return rollouts;
   }
 
+  private Resource<GenericKubernetesResource> resource() {
+    return client
+        .genericKubernetesResources(
+            FlinkDeploymentDocument.API_VERSION, FlinkDeploymentDocument.KIND)
+        .inNamespace(namespace)
+        .withName(name);
+  }
+
   private void run() {
     while (!stopped) {
       try {
-        FlinkDeployment fd =
-            client.resources(FlinkDeployment.class).inNamespace(namespace).withName(name).get();
-        if (fd != null && fd.getSpec() != null) {
-          if (!fd.getSpec().equals(deployed)) {
-            if (!scalesInPlace(fd.getSpec()) || !scaleInPlace(fd)) {
-              rollOut(fd);
+        GenericKubernetesResource fd = resource().get();
+        if (fd != null && fd.get("spec") != null) {
+          JsonNode spec = JSON.valueToTree(fd.get("spec"));
+          if (!spec.equals(deployed)) {
+            FlinkDeploymentDocument doc = FlinkDeploymentDocument.read(fd);
+            if (!scalesInPlace(spec, doc) || !scaleInPlace(spec, doc, fd)) {
+              rollOut(spec, doc, fd);
             }
           } else {
             observe();
@@ -135,7 +148,8 @@ public final class TestingFlinkOperator implements AutoCloseable {
         TimeUnit.MILLISECONDS.sleep(POLL.toMillis());
       } catch (InterruptedException e) {
         return;
-      } catch (Exception e) {
+      } catch (Exception | AssertionError e) {
+        // A step that failed or timed out is tried again on the next poll, as the real one does.
         if (!stopped) {
           narrator.accept("flink-operator: " + e);
         }
@@ -143,76 +157,74 @@ public final class TestingFlinkOperator implements AutoCloseable {
     }
   }
 
-  private void rollOut(FlinkDeployment fd) throws Exception {
-    FlinkDeploymentSpec spec = fd.getSpec();
+  private void rollOut(JsonNode spec, FlinkDeploymentDocument doc, GenericKubernetesResource fd)
+      throws Exception {
     boolean first = deployed == null;
+    String reconciled = reconciledSpec(spec, fd);
     writeStatus(
         s -> {
-          s.getReconciliationStatus().serializeAndSetLastReconciledSpec(spec, fd);
-          s.getReconciliationStatus().setState(ReconciliationState.UPGRADING);
-          s.getJobStatus().setState(JobStatus.RECONCILING);
+          reconciliation(s).put("lastReconciledSpec", reconciled).put("state", "UPGRADING");
+          jobStatus(s).put("state", "RECONCILING");
         });
     if (cluster != null) {
       stopJob();
       cluster.close();
       cluster = null;
+      jobId = null;
     }
     narrator.accept(
         "flink-operator: "
             + (first ? "deploying" : "upgrading")
             + " "
             + name
+            + " on Flink "
+            + runtime.version()
             + " (parallelism "
-            + spec.getJob().getParallelism()
+            + doc.jobParallelism()
             + ", "
-            + spec.getFlinkConfiguration()
+            + doc.configuration()
             + ")"
             + (lastSavepoint == null ? "" : ", restoring the savepoint"));
     TestingFlinkCluster.Builder builder = clusterShape.get();
     builder.restPort(restPort);
-    if (spec.getFlinkConfiguration() != null) {
-      spec.getFlinkConfiguration()
-          .forEach(
-              (key, value) -> {
-                if (dropsParallelismOverrides && key.equals(OVERRIDES)) {
-                  narrator.accept("flink-operator: " + OVERRIDES + " dropped (FLINK-38770)");
-                } else {
-                  builder.set(key, value);
-                }
-              });
-    }
+    doc.configuration()
+        .forEach(
+            (key, value) -> {
+              if (dropsParallelismOverrides && key.equals(OVERRIDES)) {
+                narrator.accept("flink-operator: " + OVERRIDES + " dropped (FLINK-38770)");
+              } else {
+                builder.set(key, value);
+              }
+            });
     deployed = spec;
+    deployedConfiguration = doc.configuration();
     rollouts++;
     try {
-      cluster = builder.start();
-      StreamExecutionEnvironment env =
-          job.apply(
-              StreamExecutionEnvironment.getExecutionEnvironment(), spec.getJob().getParallelism());
-      jobId =
-          cluster.submit(
-              env,
-              name,
-              lastSavepoint == null
-                  ? SavepointRestoreSettings.none()
-                  : SavepointRestoreSettings.forPath(lastSavepoint, false));
+      cluster =
+          runtime.start(
+              builder, job, doc.jobParallelism(), name, Optional.ofNullable(lastSavepoint));
+      jobId = cluster.jobId();
+      if (stopped) {
+        // Closed while this cluster started: close() has already looked for one to stop.
+        cluster.close();
+        return;
+      }
     } catch (Exception e) {
       narrator.accept("flink-operator: the cluster did not start: " + e.getMessage());
       writeStatus(
           s -> {
-            s.getReconciliationStatus().setState(ReconciliationState.DEPLOYED);
-            s.getJobStatus().setState(JobStatus.FAILED);
-            s.setError(String.valueOf(e.getMessage()));
+            reconciliation(s).put("state", "DEPLOYED");
+            jobStatus(s).put("state", "FAILED");
+            s.put("error", String.valueOf(e.getMessage()));
           });
       return;
     }
-    String id = jobId.toString();
+    String id = jobId;
     writeStatus(
         s -> {
-          s.getReconciliationStatus().setState(ReconciliationState.DEPLOYED);
-          s.getJobStatus().setJobId(id);
-          s.getJobStatus().setJobName(name);
-          s.getJobStatus().setState(JobStatus.CREATED);
-          s.setError(null);
+          reconciliation(s).put("state", "DEPLOYED");
+          jobStatus(s).put("jobId", id).put("jobName", name).put("state", "CREATED");
+          s.remove("error");
         });
   }
 
@@ -221,16 +233,16 @@ public final class TestingFlinkOperator implements AutoCloseable {
    * scheduler, in-place scaling is not switched off, and the spec differs from the deployed one
    * only in overrides that it adds or changes (removing one is a full upgrade).
    */
-  private boolean scalesInPlace(FlinkDeploymentSpec spec) {
+  private boolean scalesInPlace(JsonNode spec, FlinkDeploymentDocument doc) {
     if (deployed == null || cluster == null || jobId == null) {
       return false;
     }
-    Map<String, String> config = configuration(spec);
+    Map<String, String> config = doc.configuration();
     if (!"adaptive".equals(config.get("jobmanager.scheduler"))
         || "false".equals(config.get(IN_PLACE_SCALING))) {
       return false;
     }
-    String before = configuration(deployed).get(OVERRIDES);
+    String before = deployedConfiguration.get(OVERRIDES);
     String after = config.get(OVERRIDES);
     if (after == null || after.equals(before)) {
       return false;
@@ -241,20 +253,20 @@ public final class TestingFlinkOperator implements AutoCloseable {
             .containsAll(ParallelismOverrides.parse(before).keySet())) {
       return false;
     }
-    return withoutOverrides(spec).equals(withoutOverrides(deployed));
+    return withoutOverrides(config).equals(withoutOverrides(deployedConfiguration))
+        && withoutConfiguration(spec).equals(withoutConfiguration(deployed));
   }
 
-  private static Map<String, String> configuration(FlinkDeploymentSpec spec) {
-    return spec.getFlinkConfiguration() == null ? Map.of() : spec.getFlinkConfiguration();
+  private static Map<String, String> withoutOverrides(Map<String, String> config) {
+    Map<String, String> rest = new HashMap<>(config);
+    rest.remove(OVERRIDES);
+    return rest;
   }
 
-  private static JsonNode withoutOverrides(FlinkDeploymentSpec spec) {
-    ObjectNode tree = Serialization.jsonMapper().valueToTree(spec);
-    JsonNode config = tree.path("flinkConfiguration");
-    if (config instanceof ObjectNode o) {
-      o.remove(OVERRIDES);
-    }
-    return tree;
+  private static JsonNode withoutConfiguration(JsonNode spec) {
+    ObjectNode copy = spec.deepCopy();
+    copy.remove("flinkConfiguration");
+    return copy;
   }
 
   /**
@@ -263,18 +275,12 @@ public final class TestingFlinkOperator implements AutoCloseable {
    * the adaptive scheduler rescales the running job. False when Flink refuses: then, as the real
    * operator, a full upgrade.
    */
-  private boolean scaleInPlace(FlinkDeployment fd) throws Exception {
-    FlinkDeploymentSpec spec = fd.getSpec();
-    Map<String, Integer> target = ParallelismOverrides.parse(configuration(spec).get(OVERRIDES));
-    URI requirements = URI.create(cluster.restUrl() + "/jobs/" + jobId + "/resource-requirements");
-    HttpClient http = HttpClient.newHttpClient();
-    JsonNode current =
-        Serialization.jsonMapper()
-            .readTree(
-                http.send(
-                        HttpRequest.newBuilder(requirements).GET().build(),
-                        HttpResponse.BodyHandlers.ofString())
-                    .body());
+  private boolean scaleInPlace(
+      JsonNode spec, FlinkDeploymentDocument doc, GenericKubernetesResource fd) throws Exception {
+    String overrides = doc.configuration().get(OVERRIDES);
+    Map<String, Integer> target = ParallelismOverrides.parse(overrides);
+    URI requirements = URI.create(restUrl() + "/jobs/" + jobId + "/resource-requirements");
+    JsonNode current = JSON.readTree(send(HttpRequest.newBuilder(requirements).GET()).body());
     ObjectNode wanted = current.deepCopy();
     target.forEach(
         (vertex, p) -> {
@@ -284,12 +290,10 @@ public final class TestingFlinkOperator implements AutoCloseable {
           }
         });
     HttpResponse<String> put =
-        http.send(
+        send(
             HttpRequest.newBuilder(requirements)
                 .header("Content-Type", "application/json")
-                .PUT(HttpRequest.BodyPublishers.ofString(wanted.toString()))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
+                .PUT(HttpRequest.BodyPublishers.ofString(wanted.toString())));
     if (put.statusCode() != 200) {
       narrator.accept(
           "flink-operator: resource requirements refused (HTTP "
@@ -303,13 +307,11 @@ public final class TestingFlinkOperator implements AutoCloseable {
             + " in place ("
             + OVERRIDES
             + " "
-            + configuration(spec).get(OVERRIDES)
+            + overrides
             + "): the same job, no savepoint");
+    String reconciled = reconciledSpec(spec, fd);
     writeStatus(
-        s -> {
-          s.getReconciliationStatus().serializeAndSetLastReconciledSpec(spec, fd);
-          s.getReconciliationStatus().setState(ReconciliationState.DEPLOYED);
-        });
+        s -> reconciliation(s).put("lastReconciledSpec", reconciled).put("state", "DEPLOYED"));
     client
         .v1()
         .events()
@@ -321,8 +323,8 @@ public final class TestingFlinkOperator implements AutoCloseable {
                 .withNamespace(namespace)
                 .endMetadata()
                 .withNewInvolvedObject()
-                .withKind("FlinkDeployment")
-                .withApiVersion("flink.apache.org/v1beta1")
+                .withKind(FlinkDeploymentDocument.KIND)
+                .withApiVersion(FlinkDeploymentDocument.API_VERSION)
                 .withName(name)
                 .withNamespace(namespace)
                 .withUid(fd.getMetadata().getUid())
@@ -333,28 +335,123 @@ public final class TestingFlinkOperator implements AutoCloseable {
                 .build())
         .create();
     deployed = spec;
+    deployedConfiguration = doc.configuration();
     inPlaceScalings++;
     return true;
   }
 
-  /** Takes a savepoint while the job runs; a job that is not running leaves the last one. */
+  /**
+   * Stops the job with a savepoint while it runs (REST {@code /jobs/:id/stop}); a job that is not
+   * running, or whose savepoint fails, is cancelled and leaves the last savepoint. A Flink that
+   * does not answer has nothing left to stop.
+   */
   private void stopJob() throws Exception {
-    JobStatus status = cluster.miniCluster().getJobStatus(jobId).get(10, TimeUnit.SECONDS);
-    if (status == JobStatus.RUNNING) {
-      try {
-        lastSavepoint =
-            cluster
-                .miniCluster()
-                .stopWithSavepoint(
-                    jobId, savepoints.toString(), false, SavepointFormatType.CANONICAL)
-                .get(60, TimeUnit.SECONDS);
-        narrator.accept("flink-operator: job stopped with a savepoint");
-        return;
-      } catch (Exception e) {
-        narrator.accept("flink-operator: savepoint failed (" + e.getMessage() + "), cancelling");
-      }
+    if (jobId == null) {
+      return;
     }
-    cluster.cancel(jobId);
+    String state;
+    try {
+      state = jobState();
+    } catch (IllegalStateException e) {
+      narrator.accept("flink-operator: " + e.getMessage() + "; no savepoint");
+      return;
+    }
+    if ("RUNNING".equals(state) && stopWithSavepoint()) {
+      return;
+    }
+    try {
+      if (!ENDED.contains(jobState())) {
+        send(
+            HttpRequest.newBuilder(URI.create(restUrl() + "/jobs/" + jobId + "?mode=cancel"))
+                .method("PATCH", HttpRequest.BodyPublishers.noBody()));
+        Await.until("the job to end", this::jobState, ENDED::contains, Duration.ofSeconds(30));
+      }
+    } catch (IllegalStateException | AssertionError e) {
+      narrator.accept("flink-operator: cancelling failed (" + e.getMessage() + ")");
+    }
+  }
+
+  /** True when the job stopped with a savepoint, which the next cluster restores. */
+  private boolean stopWithSavepoint() throws Exception {
+    HttpResponse<String> stop =
+        send(
+            HttpRequest.newBuilder(URI.create(restUrl() + "/jobs/" + jobId + "/stop"))
+                .header("Content-Type", "application/json")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        JSON.createObjectNode()
+                            .put("targetDirectory", savepoints.toString())
+                            .put("drain", false)
+                            .toString())));
+    String trigger = JSON.readTree(stop.body()).path("request-id").asText("");
+    if (stop.statusCode() != 202 || trigger.isEmpty()) {
+      narrator.accept(
+          "flink-operator: stop-with-savepoint refused (HTTP "
+              + stop.statusCode()
+              + "), cancelling");
+      return false;
+    }
+    URI status = URI.create(restUrl() + "/jobs/" + jobId + "/savepoints/" + trigger);
+    JsonNode operation;
+    try {
+      operation =
+          Await.until(
+              "the savepoint of " + name,
+              () -> {
+                try {
+                  return JSON.readTree(send(HttpRequest.newBuilder(status).GET()).body());
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              },
+              s -> "COMPLETED".equals(s.path("status").path("id").asText()),
+              Duration.ofSeconds(60));
+    } catch (AssertionError e) {
+      narrator.accept("flink-operator: the savepoint did not complete in 60 s, cancelling");
+      return false;
+    }
+    String location = operation.path("operation").path("location").asText("");
+    if (location.isEmpty()) {
+      narrator.accept(
+          "flink-operator: savepoint failed ("
+              + operation
+                  .path("operation")
+                  .path("failure-cause")
+                  .path("stack-trace")
+                  .asText("")
+                  .lines()
+                  .findFirst()
+                  .orElse("no reason given")
+              + "), cancelling");
+      return false;
+    }
+    lastSavepoint = location;
+    narrator.accept("flink-operator: job stopped with a savepoint");
+    return true;
+  }
+
+  /** The job's state as Flink's REST API reports it; fails when Flink cannot tell. */
+  private String jobState() {
+    HttpResponse<String> answer;
+    try {
+      answer = send(HttpRequest.newBuilder(URI.create(restUrl() + "/jobs/" + jobId)).GET());
+    } catch (Exception e) {
+      throw new IllegalStateException("Flink does not answer for job " + jobId + ": " + e, e);
+    }
+    if (answer.statusCode() != 200) {
+      throw new IllegalStateException(
+          "Flink answers HTTP " + answer.statusCode() + " for job " + jobId);
+    }
+    try {
+      return JSON.readTree(answer.body()).path("state").asText("UNKNOWN");
+    } catch (Exception e) {
+      throw new IllegalStateException("Flink's answer for job " + jobId + " is not JSON", e);
+    }
+  }
+
+  private HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
+    return http.send(
+        request.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
   /** Follows the job's state into the status; RUNNING marks the rolled-out spec stable. */
@@ -362,35 +459,87 @@ public final class TestingFlinkOperator implements AutoCloseable {
     if (cluster == null || jobId == null) {
       return;
     }
-    JobStatus now = cluster.miniCluster().getJobStatus(jobId).get(10, TimeUnit.SECONDS);
-    FlinkDeployment fd =
-        client.resources(FlinkDeployment.class).inNamespace(namespace).withName(name).get();
-    FlinkDeploymentStatus status = fd.getStatus();
-    boolean stable = status.getReconciliationStatus().isLastReconciledSpecStable();
-    if (now.name().equals(String.valueOf(status.getJobStatus().getState()))
-        && (stable || now != JobStatus.RUNNING)) {
+    String now = jobState();
+    GenericKubernetesResource fd = resource().get();
+    JsonNode status = JSON.valueToTree(fd.get("status"));
+    if (now.equals(status.path("jobStatus").path("state").asText())
+        && (stable(status) || !now.equals("RUNNING"))) {
       return;
     }
     writeStatus(
         s -> {
-          s.getJobStatus().setState(now);
-          if (now == JobStatus.RUNNING) {
-            s.getReconciliationStatus().markReconciledSpecAsStable();
+          jobStatus(s).put("state", now);
+          if (now.equals("RUNNING")) {
+            reconciliation(s).set("lastStableSpec", reconciliation(s).get("lastReconciledSpec"));
           }
         });
   }
 
+  /**
+   * The Flink operator's record of a spec it reconciled: a JSON text with the spec and the
+   * resource's metadata, as it writes {@code lastReconciledSpec}.
+   */
+  private static String reconciledSpec(JsonNode spec, GenericKubernetesResource fd) {
+    ObjectNode record = JSON.createObjectNode();
+    record.set("spec", spec);
+    ObjectNode metadata = record.putObject("resource_metadata");
+    metadata.put("apiVersion", FlinkDeploymentDocument.API_VERSION);
+    if (fd.getMetadata().getGeneration() != null) {
+      metadata.putObject("metadata").put("generation", fd.getMetadata().getGeneration());
+    }
+    return record.toString();
+  }
+
+  private static boolean stable(JsonNode status) {
+    JsonNode reconciliation = status.path("reconciliationStatus");
+    return reconciliation.path("lastReconciledSpec").isTextual()
+        && reconciliation.path("lastReconciledSpec").equals(reconciliation.path("lastStableSpec"));
+  }
+
+  /** {@code status.lifecycleState} as the Flink operator derives it from the rest of the status. */
+  private static String lifecycle(JsonNode status) {
+    JsonNode reconciliation = status.path("reconciliationStatus");
+    if (!reconciliation.path("lastReconciledSpec").isTextual()) {
+      return status.path("error").isTextual() ? "FAILED" : "CREATED";
+    }
+    String state = reconciliation.path("state").asText("");
+    if (state.equals("UPGRADING") || state.equals("ROLLING_BACK")) {
+      return state;
+    }
+    if ("FAILED".equals(status.path("jobStatus").path("state").asText())) {
+      return "FAILED";
+    }
+    return stable(status) ? "STABLE" : "DEPLOYED";
+  }
+
+  private static ObjectNode reconciliation(ObjectNode status) {
+    return status.has("reconciliationStatus")
+        ? (ObjectNode) status.get("reconciliationStatus")
+        : status.putObject("reconciliationStatus");
+  }
+
+  private static ObjectNode jobStatus(ObjectNode status) {
+    return status.has("jobStatus")
+        ? (ObjectNode) status.get("jobStatus")
+        : status.putObject("jobStatus");
+  }
+
   /** Read, change, write the status; a conflicting write is retried on the fresh object. */
-  private void writeStatus(Consumer<FlinkDeploymentStatus> change) {
+  private void writeStatus(Consumer<ObjectNode> change) {
     for (int attempt = 0; ; attempt++) {
-      FlinkDeployment fd =
-          client.resources(FlinkDeployment.class).inNamespace(namespace).withName(name).get();
-      FlinkDeploymentStatus status =
-          fd.getStatus() == null ? new FlinkDeploymentStatus() : fd.getStatus();
+      GenericKubernetesResource fd = resource().get();
+      ObjectNode status =
+          fd.get("status") == null ? JSON.createObjectNode() : JSON.valueToTree(fd.get("status"));
       change.accept(status);
-      fd.setStatus(status);
+      status.put("lifecycleState", lifecycle(status));
+      fd.setAdditionalProperty("status", JSON.convertValue(status, Map.class));
       try {
-        client.resource(fd).updateStatus();
+        client
+            .genericKubernetesResources(
+                FlinkDeploymentDocument.API_VERSION, FlinkDeploymentDocument.KIND)
+            .inNamespace(namespace)
+            .resource(fd)
+            .updateStatus();
         return;
       } catch (KubernetesClientException e) {
         if (e.getCode() != 409 || attempt >= 10) {
@@ -401,13 +550,13 @@ public final class TestingFlinkOperator implements AutoCloseable {
   }
 
   /** Flink's own view of the job's metrics is read through REST; this is its address. */
-  public java.net.URI restUrl() {
-    return java.net.URI.create("http://127.0.0.1:" + restPort);
+  public URI restUrl() {
+    return URI.create("http://127.0.0.1:" + restPort);
   }
 
-  /** The running cluster, if one is up. */
-  public Optional<TestingFlinkCluster> cluster() {
-    return Optional.ofNullable(cluster);
+  /** The Flink release the jobs run on. */
+  public String flinkVersion() {
+    return runtime.version();
   }
 
   @Override
