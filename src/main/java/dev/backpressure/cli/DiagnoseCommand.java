@@ -85,6 +85,14 @@ final class DiagnoseCommand implements Callable<Integer> {
   String timeout;
 
   @Option(
+      names = "--max-answer",
+      defaultValue = "8m",
+      description =
+          "largest Flink answer read; a larger one is refused as it arrives (default"
+              + " ${DEFAULT-VALUE})")
+  String maxAnswer;
+
+  @Option(
       names = "--threshold",
       description = "override a threshold, e.g. --threshold busyMsPerSecond=700")
   Map<String, String> thresholds = new LinkedHashMap<>();
@@ -130,7 +138,13 @@ final class DiagnoseCommand implements Callable<Integer> {
     try {
       SnapshotReader reader =
           new SnapshotReader(
-              new FlinkRestClient(settings.url, settings.timeout), pool, Clock.systemUTC());
+              new FlinkRestClient(
+                  FlinkRestClient.httpClient(settings.timeout),
+                  settings.url,
+                  settings.timeout,
+                  settings.maxAnswerBytes),
+              pool,
+              Clock.systemUTC());
       String jobId = reader.resolveJob(job);
       JobWatch watch =
           new JobWatch(reader, jobId, settings.thresholds, samples, Duration.ofDays(1));
@@ -216,7 +230,12 @@ final class DiagnoseCommand implements Callable<Integer> {
   }
 
   private record Settings(
-      URI url, Duration interval, Duration timeout, Thresholds thresholds, boolean json) {}
+      URI url,
+      Duration interval,
+      Duration timeout,
+      long maxAnswerBytes,
+      Thresholds thresholds,
+      boolean json) {}
 
   private Settings settings() {
     if (restUrl == null || restUrl.isBlank()) {
@@ -247,6 +266,7 @@ final class DiagnoseCommand implements Callable<Integer> {
     if (requestTimeout.isZero()) {
       throw new IllegalArgumentException("--timeout must be more than 0");
     }
+    long answerLimit = AnswerLimit.parse(maxAnswer, "--max-answer");
     Thresholds t = Thresholds.DEFAULTS.with(thresholds);
     if (samples < t.sustainSamples()) {
       throw new IllegalArgumentException(
@@ -265,6 +285,6 @@ final class DiagnoseCommand implements Callable<Integer> {
               + Durations.format(t.sustainDuration())
               + "): take more samples, a longer --interval, or lower --threshold sustainDuration");
     }
-    return new Settings(url, every, requestTimeout, t, format.equals("json"));
+    return new Settings(url, every, requestTimeout, answerLimit, t, format.equals("json"));
   }
 }

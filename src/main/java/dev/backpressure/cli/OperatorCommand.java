@@ -68,6 +68,14 @@ final class OperatorCommand implements Callable<Integer> {
       description = "timeout of each Flink REST request (env REQUEST_TIMEOUT, default 10s)")
   String requestTimeout;
 
+  @Option(
+      names = "--max-answer",
+      defaultValue = "${env:MAX_ANSWER:-8m}",
+      description =
+          "largest Flink REST answer read; a larger one is refused as it arrives (env MAX_ANSWER,"
+              + " default 8m)")
+  String maxAnswer;
+
   @Override
   public Integer call() throws Exception {
     Configurator.setRootLevel(Level.toLevel(logLevel, Level.INFO));
@@ -85,7 +93,8 @@ final class OperatorCommand implements Callable<Integer> {
             registry,
             Clock.systemUTC(),
             scrapeThreads,
-            Durations.parse(requestTimeout, "--request-timeout"));
+            Durations.parse(requestTimeout, "--request-timeout"),
+            AnswerLimit.parse(maxAnswer, "--max-answer"));
     OperatorRuntime.Running running = runtime.start();
     HealthServer http = new HealthServer(port, registry, running::ready);
     CountDownLatch stopped = new CountDownLatch(1);

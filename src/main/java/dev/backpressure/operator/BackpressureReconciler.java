@@ -77,6 +77,7 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
   private final ExecutorService requests;
   private final OperatorMetrics metrics;
   private final Duration requestTimeout;
+  private final long maxAnswerBytes;
   private final BooleanSupplier leading;
   private volatile InformerEventSource<GenericKubernetesResource, RemediationPolicy> deployments;
   private volatile EventRecorder events;
@@ -87,12 +88,14 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
       ExecutorService requests,
       OperatorMetrics metrics,
       Duration requestTimeout,
+      long maxAnswerBytes,
       BooleanSupplier leading) {
     this.clock = clock;
     this.scrapes = scrapes;
     this.requests = requests;
     this.metrics = metrics;
     this.requestTimeout = requestTimeout;
+    this.maxAnswerBytes = maxAnswerBytes;
     this.leading = leading;
   }
 
@@ -130,7 +133,14 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
     deployments = new InformerEventSource<>(config, context);
     FlinkScraper scraper =
         new FlinkScraper(
-            this::governed, scrapes, requests, clock, metrics, requestTimeout, leading);
+            this::governed,
+            scrapes,
+            requests,
+            clock,
+            metrics,
+            requestTimeout,
+            maxAnswerBytes,
+            leading);
     PerResourcePollingEventSource<ScrapeResult, RemediationPolicy, String> polling =
         new PerResourcePollingEventSource<>(
             ScrapeResult.class,

@@ -43,6 +43,7 @@ final class FlinkScraper
   private final Clock clock;
   private final OperatorMetrics metrics;
   private final Duration requestTimeout;
+  private final long maxAnswerBytes;
   private final HttpClient http;
   private final BooleanSupplier leading;
   private final Map<String, Watched> watches = new ConcurrentHashMap<>();
@@ -57,6 +58,7 @@ final class FlinkScraper
       Clock clock,
       OperatorMetrics metrics,
       Duration requestTimeout,
+      long maxAnswerBytes,
       BooleanSupplier leading) {
     this.governed = governed;
     this.scrapes = scrapes;
@@ -64,6 +66,7 @@ final class FlinkScraper
     this.clock = clock;
     this.metrics = metrics;
     this.requestTimeout = requestTimeout;
+    this.maxAnswerBytes = maxAnswerBytes;
     this.http = FlinkRestClient.httpClient(requestTimeout);
     this.leading = leading;
   }
@@ -141,7 +144,9 @@ final class FlinkScraper
       if (w == null || !w.url().equals(url) || (knownJob != null && !knownJob.equals(w.jobId()))) {
         SnapshotReader reader =
             new SnapshotReader(
-                new FlinkRestClient(http, URI.create(url), requestTimeout), requests, clock);
+                new FlinkRestClient(http, URI.create(url), requestTimeout, maxAnswerBytes),
+                requests,
+                clock);
         String jobId = knownJob != null ? knownJob : reader.resolveJob(null);
         w =
             new Watched(

@@ -1,5 +1,6 @@
 package dev.backpressure.operator;
 
+import dev.backpressure.flink.rest.FlinkRestClient;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
@@ -24,6 +25,7 @@ import org.slf4j.LoggerFactory;
  *
  * @param namespaces the namespaces to watch; empty for all
  * @param leaseNamespace where the leader-election Lease lives; empty to run without leader election
+ * @param maxAnswerBytes the largest Flink REST answer read; a larger one fails the snapshot
  */
 public record OperatorRuntime(
     KubernetesClient client,
@@ -32,7 +34,28 @@ public record OperatorRuntime(
     MeterRegistry registry,
     Clock clock,
     int scrapeThreads,
-    Duration requestTimeout) {
+    Duration requestTimeout,
+    long maxAnswerBytes) {
+
+  /** With Flink's answers read up to the default size. */
+  public OperatorRuntime(
+      KubernetesClient client,
+      Set<String> namespaces,
+      Optional<String> leaseNamespace,
+      MeterRegistry registry,
+      Clock clock,
+      int scrapeThreads,
+      Duration requestTimeout) {
+    this(
+        client,
+        namespaces,
+        leaseNamespace,
+        registry,
+        clock,
+        scrapeThreads,
+        requestTimeout,
+        FlinkRestClient.DEFAULT_MAX_ANSWER_BYTES);
+  }
 
   /** The Lease the replicas elect their leader with. */
   public static final String LEASE_NAME = "flink-backpressure-operator";
@@ -141,7 +164,13 @@ public record OperatorRuntime(
             });
     BackpressureReconciler reconciler =
         new BackpressureReconciler(
-            clock, scrapes, requests, new OperatorMetrics(registry), requestTimeout, leading::get);
+            clock,
+            scrapes,
+            requests,
+            new OperatorMetrics(registry),
+            requestTimeout,
+            maxAnswerBytes,
+            leading::get);
     operator.register(
         reconciler,
         c -> {

@@ -167,6 +167,29 @@ class DiagnoseCommandTest {
   }
 
   @Test
+  void anEndlessOrHugeAnswerIsRefusedAtTheLimitInOneClearLine() throws Exception {
+    try (TestingFlinkRestServer flink =
+        TestingFlinkRestServer.replaying(Fixture.load("/fixtures/flink-1.20.3/compute.json"))) {
+      flink.fail("/config", new Fault.Endless());
+      Run endless = diagnose(flink, "--max-answer", "1m");
+      assertThat(endless.exit()).isEqualTo(ExitCodes.ERROR);
+      assertThat(endless.err().strip())
+          .contains("answered /config with more than 1048576 bytes")
+          .contains("raise the answer size limit");
+      assertThat(endless.err().strip().lines()).hasSize(1);
+      // Refused as it streamed in: what was sent is the limit plus what the sockets buffer.
+      assertThat(flink.faultBytesSent()).isLessThan(32L << 20);
+
+      // 2 GiB announced: refused before it is read, at the default limit.
+      flink.fail("/config", new Fault.Huge(2L << 30));
+      Run huge = diagnose(flink);
+      assertThat(huge.exit()).isEqualTo(ExitCodes.ERROR);
+      assertThat(huge.err().strip()).contains("with more than 8388608 bytes");
+      assertThat(huge.err().strip().lines()).hasSize(1);
+    }
+  }
+
+  @Test
   void badUsageIsExitTwoWithWhatToChange() {
     Run noScheme = run("diagnose", "--rest-url", "localhost:8081");
     assertThat(noScheme.exit()).isEqualTo(ExitCodes.ERROR);
@@ -186,6 +209,10 @@ class DiagnoseCommandTest {
     Run missing = run("diagnose");
     assertThat(missing.exit()).isEqualTo(ExitCodes.ERROR);
     assertThat(missing.err()).contains("--rest-url");
+
+    Run badLimit = run("diagnose", "--rest-url", "http://localhost:8081", "--max-answer", "lots");
+    assertThat(badLimit.exit()).isEqualTo(ExitCodes.ERROR);
+    assertThat(badLimit.err()).contains("--max-answer: 'lots' is not a memory size");
 
     Run tooFew = run("diagnose", "--rest-url", "http://localhost:8081", "--samples", "2");
     assertThat(tooFew.exit()).isEqualTo(ExitCodes.ERROR);

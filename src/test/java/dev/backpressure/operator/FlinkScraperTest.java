@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.backpressure.api.RemediationPolicy;
 import dev.backpressure.api.RemediationPolicySpec;
+import dev.backpressure.flink.rest.FlinkRestClient;
 import dev.backpressure.testing.TestingClock;
 import dev.backpressure.testing.TestingFlinkDeployments;
 import dev.backpressure.testing.TestingFlinkRestServer;
@@ -55,6 +56,7 @@ class FlinkScraperTest {
             clock,
             new OperatorMetrics(new SimpleMeterRegistry()),
             Duration.ofSeconds(5),
+            FlinkRestClient.DEFAULT_MAX_ANSWER_BYTES,
             () -> true);
     RemediationPolicy policy = new RemediationPolicy();
     policy.setMetadata(new ObjectMetaBuilder().withName("fix").withNamespace("default").build());

@@ -66,6 +66,20 @@ public final class TestingFlinkRestServer implements AutoCloseable {
 
     /** Send the status line and headers, a first byte of the body, then nothing more. */
     record StallBody() implements Fault {}
+
+    /** A 200 whose body (chunked, no length) never ends, until the client hangs up. */
+    record Endless() implements Fault {}
+
+    /** A 200 that announces a body of this many bytes and sends it, until the client hangs up. */
+    record Huge(long bytes) implements Fault {}
+  }
+
+  private final java.util.concurrent.atomic.AtomicLong bodyBytesSent =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  /** Bytes of {@link Fault.Endless} and {@link Fault.Huge} bodies that reached the socket. */
+  public long faultBytesSent() {
+    return bodyBytesSent.get();
   }
 
   static {
@@ -176,6 +190,12 @@ public final class TestingFlinkRestServer implements AutoCloseable {
             respond(http, s.status(), s.body());
           } else if (fault instanceof Fault.Body b) {
             respond(http, 200, b.body());
+          } else if (fault instanceof Fault.Endless) {
+            http.sendResponseHeaders(200, 0);
+            stream(http, Long.MAX_VALUE);
+          } else if (fault instanceof Fault.Huge h) {
+            http.sendResponseHeaders(200, h.bytes());
+            stream(http, h.bytes());
           } else if (fault instanceof Fault.StallBody) {
             http.sendResponseHeaders(200, 1000);
             http.getResponseBody().write('[');
@@ -217,6 +237,22 @@ public final class TestingFlinkRestServer implements AutoCloseable {
       return JSON.writeValueAsString(body);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Writes a JSON-looking array of zeros until the total or until the client leaves. */
+  private void stream(HttpExchange http, long total) {
+    byte[] chunk = ("[" + "0,".repeat(32 * 1024)).getBytes(StandardCharsets.UTF_8);
+    try (OutputStream out = http.getResponseBody()) {
+      long sent = 0;
+      while (sent < total) {
+        int n = (int) Math.min(chunk.length, total - sent);
+        out.write(chunk, 0, n);
+        sent += n;
+        bodyBytesSent.addAndGet(n);
+      }
+    } catch (IOException e) {
+      // The client hung up: what these faults are for.
     }
   }
 

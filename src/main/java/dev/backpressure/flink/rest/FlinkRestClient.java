@@ -34,23 +34,41 @@ public final class FlinkRestClient {
   private static final int BODY_EXCERPT = 200;
   private static final long DEADLINE_MARGIN_MS = 500;
 
+  /**
+   * The largest answer read by default: Flink's largest (a job's exceptions with their traces, the
+   * configuration of a big cluster) stay well below it.
+   */
+  public static final long DEFAULT_MAX_ANSWER_BYTES = 8L << 20;
+
   private final URI baseUrl;
   private final Duration timeout;
   private final HttpClient http;
+  private final long maxAnswerBytes;
   private final AtomicInteger requests = new AtomicInteger();
 
   public FlinkRestClient(URI baseUrl, Duration timeout) {
-    this(httpClient(timeout), baseUrl, timeout);
+    this(httpClient(timeout), baseUrl, timeout, DEFAULT_MAX_ANSWER_BYTES);
+  }
+
+  public FlinkRestClient(HttpClient http, URI baseUrl, Duration timeout) {
+    this(http, baseUrl, timeout, DEFAULT_MAX_ANSWER_BYTES);
   }
 
   /**
    * A client for one endpoint over a shared {@link HttpClient}: each HttpClient holds a selector
    * thread and its own connection pool, so an operator scraping hundreds of jobs shares one.
+   *
+   * @param maxAnswerBytes an answer larger than this is refused as it arrives ({@link
+   *     ScrapeFailure#TOO_LARGE})
    */
-  public FlinkRestClient(HttpClient http, URI baseUrl, Duration timeout) {
+  public FlinkRestClient(HttpClient http, URI baseUrl, Duration timeout, long maxAnswerBytes) {
+    if (maxAnswerBytes <= 0) {
+      throw new IllegalArgumentException("the answer size limit must be positive");
+    }
     this.baseUrl = withoutTrailingSlash(baseUrl);
     this.timeout = timeout;
     this.http = http;
+    this.maxAnswerBytes = maxAnswerBytes;
   }
 
   /** The HTTP client settings every Flink endpoint is read with. */
@@ -95,6 +113,18 @@ public final class FlinkRestClient {
               + " within "
               + timeout.toMillis()
               + " ms",
+          e);
+    } catch (BoundedBody.TooLarge e) {
+      throw new ScrapeException(
+          ScrapeFailure.TOO_LARGE,
+          "Flink at "
+              + baseUrl
+              + " answered "
+              + pathAndQuery
+              + " with more than "
+              + e.limit
+              + " bytes; the answer was dropped there (if this Flink really answers that much,"
+              + " raise the answer size limit)",
           e);
     } catch (ConnectException | UnresolvedAddressException | UnknownHostException e) {
       throw new ScrapeException(
@@ -146,7 +176,7 @@ public final class FlinkRestClient {
   private HttpResponse<String> exchange(HttpRequest request)
       throws IOException, InterruptedException, TimeoutException {
     CompletableFuture<HttpResponse<String>> pending =
-        http.sendAsync(request, HttpResponse.BodyHandlers.ofString());
+        http.sendAsync(request, new BoundedBody(maxAnswerBytes));
     try {
       // A little past the connect and header timeouts, so that those report themselves.
       return pending.get(timeout.toMillis() + DEADLINE_MARGIN_MS, TimeUnit.MILLISECONDS);
@@ -154,6 +184,11 @@ public final class FlinkRestClient {
       pending.cancel(true);
       throw e;
     } catch (ExecutionException e) {
+      for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+        if (c instanceof BoundedBody.TooLarge tooLarge) {
+          throw tooLarge;
+        }
+      }
       if (e.getCause() instanceof IOException io) {
         throw io;
       }

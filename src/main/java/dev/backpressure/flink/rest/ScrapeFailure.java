@@ -10,6 +10,8 @@ public enum ScrapeFailure {
   HTTP_STATUS,
   /** The body is not the JSON shape Flink documents. */
   MALFORMED,
+  /** The answer is larger than the limit: a misbehaving endpoint, or a limit set too low. */
+  TOO_LARGE,
   /** The server answers HTTP but is not a Flink REST endpoint. */
   NOT_FLINK,
   /** The job id does not exist on this cluster (or there is no single running job to pick). */
