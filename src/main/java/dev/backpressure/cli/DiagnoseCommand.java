@@ -168,6 +168,14 @@ final class DiagnoseCommand implements Callable<Integer> {
         err.flush();
         return ExitCodes.ERROR;
       }
+      if (diagnosis.cause() == Cause.UNKNOWN && !diagnosis.symptom().backpressured()) {
+        // Neither backpressured nor healthy: what would tell is unreadable.
+        err.println(
+            "error: "
+                + diagnosis.notes().stream().findFirst().orElse("the job's metrics are unknown"));
+        err.flush();
+        return ExitCodes.ERROR;
+      }
       boolean backpressure =
           diagnosis.symptom().sustained()
               || (diagnosis.cause() == Cause.TOO_FEW_NETWORK_BUFFERS && !latest.hasMetrics());

@@ -76,10 +76,14 @@ final class SnapshotRules {
     }
 
     List<Vertex> backpressured = new ArrayList<>();
+    List<String> unread = new ArrayList<>();
     Vertex worst = null;
     double worstBp = 0;
     for (Vertex v : s.graph().vertices()) {
       double bp = max(s, v, VertexMetric.BACK_PRESSURED);
+      if (Double.isNaN(bp)) {
+        unread.add("'" + v.name() + "'");
+      }
       if (bp >= t.backPressuredMsPerSecond()) {
         backpressured.add(v);
       }
@@ -89,6 +93,22 @@ final class SnapshotRules {
       }
     }
     Optional<Vertex> worstVertex = Optional.ofNullable(worst);
+    if (backpressured.isEmpty() && !unread.isEmpty()) {
+      // No vertex reads as backpressured, but some cannot be read at all: that is not health.
+      return new Finding(
+          false,
+          worstVertex,
+          worstBp,
+          Cause.UNKNOWN,
+          Optional.empty(),
+          0.3,
+          List.of(),
+          List.of(
+              VertexMetric.BACK_PRESSURED.flinkName()
+                  + " of "
+                  + String.join(", ", unread)
+                  + " is unknown (missing or NaN): the job cannot be called healthy"));
+    }
     if (backpressured.isEmpty()) {
       List<Evidence> ev = new ArrayList<>();
       worstVertex.ifPresent(

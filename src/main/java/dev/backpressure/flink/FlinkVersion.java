@@ -20,7 +20,12 @@ public record FlinkVersion(int major, int minor, String raw) implements Comparab
     if (!m.find()) {
       return new FlinkVersion(0, 0, raw);
     }
-    return new FlinkVersion(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)), raw.trim());
+    try {
+      return new FlinkVersion(
+          Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)), raw.trim());
+    } catch (NumberFormatException e) {
+      return new FlinkVersion(0, 0, raw.trim()); // digits beyond any release: not a version
+    }
   }
 
   public boolean isKnown() {

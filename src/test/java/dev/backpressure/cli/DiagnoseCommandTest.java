@@ -190,6 +190,58 @@ class DiagnoseCommandTest {
   }
 
   @Test
+  void aValueFlinkCannotProduceIsOneClearLineAndNoVerdict() throws Exception {
+    Fixture compute = Fixture.load("/fixtures/flink-1.20.3/compute.json");
+    try (TestingFlinkRestServer flink = TestingFlinkRestServer.replaying(compute)) {
+      everyVertex(flink, compute, "busyTimeMsPerSecond", m -> m.put("max", 99999));
+      Run r = diagnose(flink);
+      assertThat(r.exit()).isEqualTo(ExitCodes.ERROR);
+      assertThat(r.err().strip())
+          .contains("answered what Flink cannot produce")
+          .contains("busyTimeMsPerSecond = 99999, above 1500");
+      assertThat(r.err().strip().lines()).hasSize(1);
+      assertThat(r.out()).doesNotContain("Verdict");
+    }
+  }
+
+  @Test
+  void backpressureThatCannotBeReadIsNotHealth() throws Exception {
+    Fixture compute = Fixture.load("/fixtures/flink-1.20.3/compute.json");
+    try (TestingFlinkRestServer flink = TestingFlinkRestServer.replaying(compute)) {
+      everyVertex(
+          flink,
+          compute,
+          "backPressuredTimeMsPerSecond",
+          m -> m.put("min", "NaN").put("avg", "NaN").put("max", "NaN"));
+      Run r = diagnose(flink);
+      assertThat(r.exit()).isEqualTo(ExitCodes.ERROR);
+      assertThat(r.err().strip().lines().reduce((a, b) -> b).orElseThrow())
+          .contains("backPressuredTimeMsPerSecond of 'Source: Sequence Source'")
+          .contains("cannot be called healthy");
+      assertThat(r.out()).doesNotContain("HEALTHY");
+    }
+  }
+
+  /** Alters one metric in every vertex's recorded answer. */
+  private static void everyVertex(
+      TestingFlinkRestServer flink,
+      Fixture fixture,
+      String metric,
+      java.util.function.Consumer<com.fasterxml.jackson.databind.node.ObjectNode> change) {
+    flink.rewrite(
+        "/jobs/" + fixture.jobId() + "/vertices/",
+        body -> {
+          body.forEach(
+              m -> {
+                if (m.path("id").asText().equals(metric)) {
+                  change.accept((com.fasterxml.jackson.databind.node.ObjectNode) m);
+                }
+              });
+          return body;
+        });
+  }
+
+  @Test
   void badUsageIsExitTwoWithWhatToChange() {
     Run noScheme = run("diagnose", "--rest-url", "localhost:8081");
     assertThat(noScheme.exit()).isEqualTo(ExitCodes.ERROR);

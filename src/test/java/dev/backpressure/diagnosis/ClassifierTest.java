@@ -51,6 +51,24 @@ class ClassifierTest {
   }
 
   @Test
+  void backpressureThatCannotBeReadIsUnknownNotHealthy() {
+    // The map reports no backpressure figure at all; the source's 0 says nothing of it.
+    Diagnosis d =
+        Classifier.classify(
+            window(
+                i ->
+                    TestingSnapshots.job()
+                        .vertex("source", 2, m -> m.backPressured(0).busy(100))
+                        .vertex("map", 2, m -> m.busy(500))
+                        .edge("source", "map")
+                        .segments(4000, 4096)),
+            T);
+    assertThat(d.cause()).isEqualTo(Cause.UNKNOWN);
+    assertThat(d.symptom().backpressured()).isFalse();
+    assertThat(d.notes()).anyMatch(n -> n.contains("'map'") && n.contains("unknown"));
+  }
+
+  @Test
   void allSubtasksBusyAndCpuBoundIsACompute() {
     // 2 subtasks busy 950 ms/s = 1.9 busy subtasks; CPU time grows 1.8 s per second = 1.8 cores
     // ≥ 0.5 × 1.9: computing, not waiting.

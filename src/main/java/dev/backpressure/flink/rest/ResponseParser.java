@@ -39,7 +39,11 @@ final class ResponseParser {
       throw malformed(where, "has no 'vertices' array");
     }
     List<Vertex> parsed = new ArrayList<>();
+    java.util.Set<String> ids = new java.util.HashSet<>();
     for (JsonNode v : vertices) {
+      if (!ids.add(text(v, "id", where))) {
+        throw malformed(where, "lists vertex " + v.path("id").asText() + " twice");
+      }
       parsed.add(
           new Vertex(
               text(v, "id", where),

@@ -12,6 +12,8 @@ public enum ScrapeFailure {
   MALFORMED,
   /** The answer is larger than the limit: a misbehaving endpoint, or a limit set too low. */
   TOO_LARGE,
+  /** The answers hold values Flink cannot produce (busy 99999 ms/s, min above max, …). */
+  IMPOSSIBLE,
   /** The server answers HTTP but is not a Flink REST endpoint. */
   NOT_FLINK,
   /** The job id does not exist on this cluster (or there is no single running job to pick). */

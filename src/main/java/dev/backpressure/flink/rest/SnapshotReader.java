@@ -8,6 +8,7 @@ import dev.backpressure.flink.JobFailure;
 import dev.backpressure.flink.JobSnapshot;
 import dev.backpressure.flink.JobState;
 import dev.backpressure.flink.Measurements;
+import dev.backpressure.flink.SnapshotCheck;
 import dev.backpressure.flink.TaskManagerInfo;
 import dev.backpressure.flink.TaskManagerMetric;
 import dev.backpressure.flink.Vertex;
@@ -22,6 +23,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -160,10 +162,7 @@ public final class SnapshotReader {
       throw new ScrapeException(
           ScrapeFailure.JOB_NOT_RUNNING, "job " + jobId + " is " + state + ", not running");
     }
-    FlinkVersion version =
-        FlinkVersion.parse(
-            ResponseParser.flinkVersion(join(config))
-                .orElseThrow(() -> notFlink("/config has no flink-version")));
+    FlinkVersion version = version(join(config));
     Map<String, String> configuration =
         ResponseParser.configuration(join(clusterConfig), "/jobmanager/config");
 
@@ -203,21 +202,33 @@ public final class SnapshotReader {
     for (Map.Entry<String, CompletableFuture<JsonNode>> e : flames.entrySet()) {
       ResponseParser.flameGraph(join(e.getValue())).ifPresent(g -> flameGraphs.put(e.getKey(), g));
     }
-    return new JobSnapshot(
-        clock.instant(),
-        jd.id(),
-        jd.name(),
-        state,
-        version,
-        jd.graph(),
-        vertexMetrics,
-        taskManagers,
-        tmInfo,
-        configuration,
-        jobParallelism,
-        failures,
-        flameGraphs,
-        client.requestCount() - before);
+    JobSnapshot snapshot =
+        new JobSnapshot(
+            clock.instant(),
+            jd.id(),
+            jd.name(),
+            state,
+            version,
+            jd.graph(),
+            vertexMetrics,
+            taskManagers,
+            tmInfo,
+            configuration,
+            jobParallelism,
+            failures,
+            flameGraphs,
+            client.requestCount() - before);
+    Optional<String> impossible = SnapshotCheck.problem(snapshot);
+    if (impossible.isPresent()) {
+      throw new ScrapeException(
+          ScrapeFailure.IMPOSSIBLE,
+          "Flink at "
+              + client.baseUrl()
+              + " answered what Flink cannot produce ("
+              + impossible.get()
+              + "); nothing is judged from it");
+    }
+    return snapshot;
   }
 
   /**
@@ -250,9 +261,22 @@ public final class SnapshotReader {
       }
       throw e;
     }
-    return FlinkVersion.parse(
+    return version(config);
+  }
+
+  /** The version in {@code /config}; a Flink that names none, or no version, cannot be read. */
+  private FlinkVersion version(JsonNode config) throws ScrapeException {
+    String raw =
         ResponseParser.flinkVersion(config)
-            .orElseThrow(() -> notFlink("/config has no flink-version")));
+            .orElseThrow(() -> notFlink("/config has no flink-version"));
+    FlinkVersion version = FlinkVersion.parse(raw);
+    if (!version.isKnown()) {
+      // Which metrics and keys exist depends on it: nothing can be read right without it.
+      throw new ScrapeException(
+          ScrapeFailure.IMPOSSIBLE,
+          "Flink at " + client.baseUrl() + " reports its version as '" + raw + "', not a version");
+    }
+    return version;
   }
 
   private ScrapeException notFlink(String why) {
