@@ -27,6 +27,14 @@ final class ResponseParser {
 
   private ResponseParser() {}
 
+  /** The most vertices a job may have to be read; Flink's largest real jobs have hundreds. */
+  static final int MAX_VERTICES = 1000;
+
+  /** Failures kept per snapshot. */
+  static final int MAX_FAILURES = 20;
+
+  private static final int MAX_LINE = 2000;
+
   /** Job details: {@code /jobs/:jid}. */
   record JobDetails(String id, String name, String state, JobGraph graph) {}
 
@@ -37,6 +45,17 @@ final class ResponseParser {
     JsonNode vertices = body.path("vertices");
     if (!vertices.isArray()) {
       throw malformed(where, "has no 'vertices' array");
+    }
+    if (vertices.size() > MAX_VERTICES) {
+      throw new ScrapeException(
+          ScrapeFailure.TOO_LARGE,
+          "Flink's answer to "
+              + where
+              + " lists "
+              + vertices.size()
+              + " vertices; jobs of up to "
+              + MAX_VERTICES
+              + " are read");
     }
     List<Vertex> parsed = new ArrayList<>();
     java.util.Set<String> ids = new java.util.HashSet<>();
@@ -193,17 +212,37 @@ final class ResponseParser {
     }
     JsonNode root = body.path("root-exception");
     if (out.isEmpty() && root.isTextual()) {
-      out.add(new JobFailure(null, root.asText(), body.path("timestamp").asLong(0), null));
+      out.add(
+          new JobFailure(null, essentials(root.asText()), body.path("timestamp").asLong(0), null));
     }
-    return out;
+    // Concurrent exceptions have no bound of their own; the newest are what the rules read.
+    return out.size() > MAX_FAILURES ? List.copyOf(out.subList(0, MAX_FAILURES)) : out;
   }
 
   private static JobFailure failure(JsonNode e) {
     return new JobFailure(
         e.path("exceptionName").asText(null),
-        e.path("stacktrace").asText(""),
+        essentials(e.path("stacktrace").asText("")),
         e.path("timestamp").asLong(0),
         e.path("taskName").isTextual() ? e.path("taskName").asText() : null);
+  }
+
+  /**
+   * Of a stack trace, what the rules read: its first line and each "Caused by:" and "Suppressed:"
+   * line (where the exceptions and their messages are, not the frames), each cut at {@value
+   * #MAX_LINE} characters. A window of snapshots holds these, and a trace can run to megabytes.
+   */
+  static String essentials(String stacktrace) {
+    List<String> kept = new ArrayList<>();
+    String[] lines = stacktrace.split("\\R");
+    for (int i = 0; i < lines.length; i++) {
+      String trimmed = lines[i].strip();
+      if (i == 0 || trimmed.startsWith("Caused by: ") || trimmed.startsWith("Suppressed: ")) {
+        String line = lines[i];
+        kept.add(line.length() > MAX_LINE ? line.substring(0, MAX_LINE) + "…" : line);
+      }
+    }
+    return String.join("\n", kept);
   }
 
   /**

@@ -183,6 +183,71 @@ class SnapshotReaderTest {
   }
 
   @Test
+  void exceptionsAreKeptToTheirMessagesAndANumberOfThem() throws Exception {
+    // 31 failures, each with a quarter megabyte of frames around the messages the rules read.
+    String frames = "\tat org.example.Deep.call(Deep.java:1)\n".repeat(2_000);
+    String trace =
+        "org.apache.flink.runtime.JobException: Recovery is suppressed\n"
+            + frames
+            + "Caused by: java.io.IOException: Insufficient number of network buffers: required 9\n"
+            + frames
+            + "\tSuppressed: java.lang.OutOfMemoryError: Direct buffer memory\n"
+            + frames;
+    flink.rewrite(
+        "/jobs/" + COMPUTE.jobId() + "/exceptions",
+        body -> {
+          ObjectNode root = JsonNodeFactory.instance.objectNode();
+          ObjectNode entry = root.putObject("exceptionHistory").putArray("entries").addObject();
+          entry.put("exceptionName", "org.apache.flink.runtime.JobException");
+          entry.put("stacktrace", trace);
+          entry.put("timestamp", 1795597344627L);
+          var concurrent = entry.putArray("concurrentExceptions");
+          for (int i = 0; i < 30; i++) {
+            concurrent.addObject().put("stacktrace", trace).put("timestamp", 1795597344627L);
+          }
+          return root;
+        });
+    FlinkRestClient client =
+        new FlinkRestClient(
+            FlinkRestClient.httpClient(Duration.ofSeconds(5)),
+            flink.url(),
+            Duration.ofSeconds(5),
+            16L << 20);
+    JobSnapshot s =
+        new SnapshotReader(client, pool, Clock.systemUTC()).read(COMPUTE.jobId(), Set.of());
+    assertThat(s.exceptions()).hasSize(ResponseParser.MAX_FAILURES);
+    assertThat(s.exceptions().get(0).stacktrace().lines())
+        .containsExactly(
+            "org.apache.flink.runtime.JobException: Recovery is suppressed",
+            "Caused by: java.io.IOException: Insufficient number of network buffers: required 9",
+            "\tSuppressed: java.lang.OutOfMemoryError: Direct buffer memory");
+    assertThat(s.exceptions().get(0).headline())
+        .isEqualTo("java.io.IOException: Insufficient number of network buffers: required 9");
+  }
+
+  @Test
+  void aJobOfMoreVerticesThanTheLimitIsRefused() {
+    flink.rewrite(
+        "/jobs/" + COMPUTE.jobId(),
+        body -> {
+          if (body.has("vertices") && body.has("jid")) {
+            var vertices = (com.fasterxml.jackson.databind.node.ArrayNode) body.get("vertices");
+            for (int i = 0; i < ResponseParser.MAX_VERTICES; i++) {
+              vertices.addObject().put("id", String.format("%032x", i)).put("parallelism", 1);
+            }
+          }
+          return body;
+        });
+    assertThatThrownBy(() -> reader(Duration.ofSeconds(5)).read(COMPUTE.jobId(), Set.of()))
+        .isInstanceOfSatisfying(
+            ScrapeException.class,
+            e -> {
+              assertThat(e.failure()).isEqualTo(ScrapeFailure.TOO_LARGE);
+              assertThat(e.getMessage()).contains("lists 1002 vertices; jobs of up to 1000");
+            });
+  }
+
+  @Test
   void readsTheFlink1RootException() throws Exception {
     flink.rewrite(
         "/jobs/" + COMPUTE.jobId() + "/exceptions",
