@@ -198,7 +198,7 @@ class DiagnoseCommandTest {
       assertThat(r.exit()).isEqualTo(ExitCodes.ERROR);
       assertThat(r.err().strip())
           .contains("answered what Flink cannot produce")
-          .contains("busyTimeMsPerSecond = 99999, above 1500");
+          .contains("busyTimeMsPerSecond = 99999, above 1050");
       assertThat(r.err().strip().lines()).hasSize(1);
       assertThat(r.out()).doesNotContain("Verdict");
     }

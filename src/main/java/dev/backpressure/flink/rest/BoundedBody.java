@@ -83,8 +83,9 @@ final class BoundedBody implements HttpResponse.BodyHandler<String> {
     }
 
     private void refuse() {
-      subscription.cancel();
+      // Completed first: the cancel closes the connection, which must not report its own error.
       body.completeExceptionally(new TooLarge(limit));
+      subscription.cancel();
     }
 
     @Override

@@ -33,6 +33,9 @@ final class ResponseParser {
   /** Failures kept per snapshot. */
   static final int MAX_FAILURES = 20;
 
+  /** Of the exceptions that failed other subtasks at the same time, those kept per failure. */
+  static final int MAX_CONCURRENT = 3;
+
   private static final int MAX_LINE = 2000;
 
   /** Job details: {@code /jobs/:jid}. */
@@ -206,7 +209,11 @@ final class ResponseParser {
     List<JobFailure> out = new ArrayList<>();
     for (JsonNode e : body.path("exceptionHistory").path("entries")) {
       out.add(failure(e));
+      int kept = 0;
       for (JsonNode concurrent : e.path("concurrentExceptions")) {
+        if (kept++ == MAX_CONCURRENT) {
+          break; // the same failure on more subtasks tells nothing more, and hides older ones
+        }
         out.add(failure(concurrent));
       }
     }

@@ -186,7 +186,7 @@ public final class SnapshotReader {
     }
 
     int jobParallelism = ResponseParser.jobParallelism(join(jobConfig));
-    List<JobFailure> failures = ResponseParser.exceptions(join(exceptions), job + "/exceptions");
+    List<JobFailure> failures = failures(job, exceptions);
     Measurements<TaskManagerMetric> taskManagers =
         measurements(
             ResponseParser.aggregates(join(tms), "/taskmanagers/metrics"),
@@ -232,6 +232,31 @@ public final class SnapshotReader {
   }
 
   /**
+   * The job's failures. Flink bounds the entries but not the subtasks failing with each, so a job
+   * of high parallelism in a restart loop can answer more than the limit: then the newest entry
+   * alone, and failing that none (the metrics can still be read).
+   */
+  private List<JobFailure> failures(String job, CompletableFuture<JsonNode> answer)
+      throws ScrapeException {
+    try {
+      return ResponseParser.exceptions(join(answer), job + "/exceptions");
+    } catch (ScrapeException e) {
+      if (e.failure() != ScrapeFailure.TOO_LARGE) {
+        throw e;
+      }
+    }
+    try {
+      return ResponseParser.exceptions(
+          client.get(job + "/exceptions?maxExceptions=1"), job + "/exceptions");
+    } catch (ScrapeException e) {
+      if (e.failure() != ScrapeFailure.TOO_LARGE) {
+        throw e;
+      }
+      return List.of();
+    }
+  }
+
+  /**
    * The TaskManager list changes only when TaskManagers come or go, which the aggregated metrics
    * show as a different count (sum / avg of their segment totals).
    */
@@ -270,8 +295,9 @@ public final class SnapshotReader {
         ResponseParser.flinkVersion(config)
             .orElseThrow(() -> notFlink("/config has no flink-version"));
     FlinkVersion version = FlinkVersion.parse(raw);
-    if (!version.isKnown()) {
-      // Which metrics and keys exist depends on it: nothing can be read right without it.
+    if (!version.isKnown() && raw.matches("(?s).*\\d+\\.\\d+.*")) {
+      // Numbers no release has: which metrics and keys exist depends on it. A Flink built without
+      // version information says "<unknown>" and is read as of an unknown version.
       throw new ScrapeException(
           ScrapeFailure.IMPOSSIBLE,
           "Flink at " + client.baseUrl() + " reports its version as '" + raw + "', not a version");

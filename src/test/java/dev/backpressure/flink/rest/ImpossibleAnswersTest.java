@@ -53,7 +53,7 @@ class ImpossibleAnswersTest {
         impossible(
             "backpressured 5000 ms/s",
             vertexMetric("backPressuredTimeMsPerSecond", "max", 5000),
-            "above 1500"),
+            "above 2100"),
         impossible(
             "backpressured -1000 ms/s",
             vertexMetric("backPressuredTimeMsPerSecond", "min", -1000),
@@ -100,21 +100,15 @@ class ImpossibleAnswersTest {
             taskManagerMetric("Status.Shuffle.Netty.TotalMemorySegments", -4096),
             "TotalMemorySegments"),
         impossible(
-            "more segments available than exist",
-            taskManagerMetric("Status.Shuffle.Netty.AvailableMemorySegments", 9999),
-            "9999 memory segments available of 2048"),
-        impossible(
-            "negative CPU time", taskManagerMetric("Status.JVM.CPU.Time", -1), "CPU.Time = -1"),
+            "CPU time below the JVM's -1",
+            taskManagerMetric("Status.JVM.CPU.Time", -5),
+            "CPU.Time = -5"),
         impossible(
             "CPU load below -1", taskManagerMetric("Status.JVM.CPU.Load", -5), "CPU.Load = -5"),
         impossible(
             "a version that overflows",
             f -> f.rewrite("/config", c -> ((ObjectNode) c).put("flink-version", "99999999999.1")),
             "reports its version as '99999999999.1'"),
-        impossible(
-            "a version that is no version",
-            f -> f.rewrite("/config", c -> ((ObjectNode) c).put("flink-version", "banana")),
-            "'banana'"),
         impossible(
             "a running job without vertices",
             jobDetails(
@@ -150,6 +144,14 @@ class ImpossibleAnswersTest {
     // Seen on Flink 1.20.3: a sender whose records span overdraft buffers, 1210 ms/s.
     vertexMetric("backPressuredTimeMsPerSecond", "max", 1210).accept(flink);
     assertThat(reader().read(COMPUTE.jobId(), Set.of()).graph().vertices()).hasSize(2);
+  }
+
+  @Test
+  void aFlinkBuiltWithoutVersionInformationIsStillRead() throws Exception {
+    flink.rewrite("/config", c -> ((ObjectNode) c).put("flink-version", "<unknown>"));
+    // Accepted as Flink (a version unknown); which metrics it is asked for then differs from the
+    // recording, so the check stops at the endpoint's identity.
+    assertThat(reader().resolveJob(null)).isEqualTo(COMPUTE.jobId());
   }
 
   private SnapshotReader reader() {

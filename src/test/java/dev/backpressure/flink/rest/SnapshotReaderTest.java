@@ -184,8 +184,8 @@ class SnapshotReaderTest {
 
   @Test
   void exceptionsAreKeptToTheirMessagesAndANumberOfThem() throws Exception {
-    // 31 failures, each with a quarter megabyte of frames around the messages the rules read.
-    String frames = "\tat org.example.Deep.call(Deep.java:1)\n".repeat(2_000);
+    // 25 failures of 5 subtasks each, with hundreds of frames around the messages the rules read.
+    String frames = "\tat org.example.Deep.call(Deep.java:1)\n".repeat(200);
     String trace =
         "org.apache.flink.runtime.JobException: Recovery is suppressed\n"
             + frames
@@ -197,13 +197,16 @@ class SnapshotReaderTest {
         "/jobs/" + COMPUTE.jobId() + "/exceptions",
         body -> {
           ObjectNode root = JsonNodeFactory.instance.objectNode();
-          ObjectNode entry = root.putObject("exceptionHistory").putArray("entries").addObject();
-          entry.put("exceptionName", "org.apache.flink.runtime.JobException");
-          entry.put("stacktrace", trace);
-          entry.put("timestamp", 1795597344627L);
-          var concurrent = entry.putArray("concurrentExceptions");
-          for (int i = 0; i < 30; i++) {
-            concurrent.addObject().put("stacktrace", trace).put("timestamp", 1795597344627L);
+          var entries = root.putObject("exceptionHistory").putArray("entries");
+          for (int i = 0; i < 25; i++) {
+            ObjectNode entry = entries.addObject();
+            entry.put("exceptionName", "org.apache.flink.runtime.JobException");
+            entry.put("stacktrace", trace);
+            entry.put("timestamp", 1795597344627L - i);
+            var concurrent = entry.putArray("concurrentExceptions");
+            for (int c = 0; c < 4; c++) {
+              concurrent.addObject().put("stacktrace", trace).put("timestamp", 1795597344627L - i);
+            }
           }
           return root;
         });
@@ -215,7 +218,9 @@ class SnapshotReaderTest {
             16L << 20);
     JobSnapshot s =
         new SnapshotReader(client, pool, Clock.systemUTC()).read(COMPUTE.jobId(), Set.of());
+    // 1 + 3 concurrent kept of each: 5 failures' worth, the newest, fill the 20.
     assertThat(s.exceptions()).hasSize(ResponseParser.MAX_FAILURES);
+    assertThat(s.exceptions().get(4).timestampMillis()).isEqualTo(1795597344627L - 1);
     assertThat(s.exceptions().get(0).stacktrace().lines())
         .containsExactly(
             "org.apache.flink.runtime.JobException: Recovery is suppressed",
@@ -223,6 +228,14 @@ class SnapshotReaderTest {
             "\tSuppressed: java.lang.OutOfMemoryError: Direct buffer memory");
     assertThat(s.exceptions().get(0).headline())
         .isEqualTo("java.io.IOException: Insufficient number of network buffers: required 9");
+  }
+
+  @Test
+  void anExceptionsAnswerOverTheLimitLeavesTheMetricsReadable() throws Exception {
+    flink.fail("/jobs/" + COMPUTE.jobId() + "/exceptions", new Fault.Huge(64L << 20));
+    JobSnapshot s = reader(Duration.ofSeconds(5)).read(COMPUTE.jobId(), Set.of());
+    assertThat(s.exceptions()).isEmpty();
+    assertThat(s.hasMetrics()).isTrue();
   }
 
   @Test
