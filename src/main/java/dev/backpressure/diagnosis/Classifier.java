@@ -22,6 +22,27 @@ public final class Classifier {
 
   private Classifier() {}
 
+  /**
+   * How far back a rate (CPU cores in use) is taken. Flink refreshes a TaskManager's CPU time every
+   * second or two, so between snapshots a second apart it reads 0 cores, then twice the truth: a
+   * compute bottleneck looked like blocking I/O in every other snapshot.
+   */
+  static final Duration MIN_RATE_SPAN = Duration.ofSeconds(5);
+
+  /** The latest earlier snapshot at least {@link #MIN_RATE_SPAN} older, else the earliest. */
+  private static Optional<JobSnapshot> rateBase(List<JobSnapshot> snapshots, int i) {
+    if (i == 0) {
+      return Optional.empty();
+    }
+    Instant now = snapshots.get(i).takenAt();
+    for (int j = i - 1; j >= 0; j--) {
+      if (Duration.between(snapshots.get(j).takenAt(), now).compareTo(MIN_RATE_SPAN) >= 0) {
+        return Optional.of(snapshots.get(j));
+      }
+    }
+    return Optional.of(snapshots.get(0));
+  }
+
   public static Diagnosis classify(SnapshotWindow window, Thresholds t) {
     if (window.isEmpty()) {
       throw new IllegalArgumentException("cannot classify an empty window");
@@ -34,8 +55,7 @@ public final class Classifier {
     snapshots.forEach(s -> flames.putAll(s.flameGraphs()));
     List<Finding> findings = new ArrayList<>();
     for (int i = 0; i < snapshots.size(); i++) {
-      Optional<JobSnapshot> previous =
-          i == 0 ? Optional.empty() : Optional.of(snapshots.get(i - 1));
+      Optional<JobSnapshot> previous = rateBase(snapshots, i);
       findings.add(SnapshotRules.classify(previous, snapshots.get(i), flames, t));
     }
     JobSnapshot latest = snapshots.get(snapshots.size() - 1);
