@@ -181,7 +181,8 @@ final class DiagnoseCommand implements Callable<Integer> {
               || (diagnosis.cause() == Cause.TOO_FEW_NETWORK_BUFFERS && !latest.hasMetrics());
       return backpressure ? ExitCodes.BACKPRESSURE : ExitCodes.HEALTHY;
     } catch (ScrapeException e) {
-      err.println("error: " + e.getMessage());
+      // The user chose this address: what it answered helps, and goes to no one else.
+      err.println("error: " + e.getMessage() + (e.answered().isEmpty() ? "" : ": " + e.answered()));
       err.flush();
       return ExitCodes.ERROR;
     } catch (InterruptedException e) {

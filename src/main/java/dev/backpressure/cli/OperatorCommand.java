@@ -3,6 +3,8 @@ package dev.backpressure.cli;
 import dev.backpressure.diagnosis.Durations;
 import dev.backpressure.operator.HealthServer;
 import dev.backpressure.operator.OperatorRuntime;
+import dev.backpressure.operator.RestAddresses;
+import dev.backpressure.operator.ScrapeSettings;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -76,6 +78,16 @@ final class OperatorCommand implements Callable<Integer> {
               + " default 8m)")
   String maxAnswer;
 
+  @Option(
+      names = "--allowed-rest-hosts",
+      defaultValue = "${env:ALLOWED_REST_HOSTS:-}",
+      description =
+          "hosts a policy's Flink REST address may name, comma-separated, each host or host:port"
+              + " with {name} and {namespace} for the deployment's and a leading *. for"
+              + " subdomains (env ALLOWED_REST_HOSTS; default: each deployment's own REST service,"
+              + " {name}-rest.{namespace}.svc[.cluster.local])")
+  String allowedRestHosts;
+
   @Override
   public Integer call() throws Exception {
     Configurator.setRootLevel(Level.toLevel(logLevel, Level.INFO));
@@ -92,9 +104,11 @@ final class OperatorCommand implements Callable<Integer> {
             Optional.ofNullable(leaseNamespace).filter(s -> !s.isBlank()),
             registry,
             Clock.systemUTC(),
-            scrapeThreads,
-            Durations.parse(requestTimeout, "--request-timeout"),
-            AnswerLimit.parse(maxAnswer, "--max-answer"));
+            new ScrapeSettings(
+                scrapeThreads,
+                Durations.parse(requestTimeout, "--request-timeout"),
+                AnswerLimit.parse(maxAnswer, "--max-answer"),
+                allowedHosts()));
     OperatorRuntime.Running running = runtime.start();
     HealthServer http = new HealthServer(port, registry, running::ready);
     CountDownLatch stopped = new CountDownLatch(1);
@@ -115,5 +129,16 @@ final class OperatorCommand implements Callable<Integer> {
             + http.port());
     stopped.await();
     return 0;
+  }
+
+  private RestAddresses allowedHosts() {
+    if (allowedRestHosts == null || allowedRestHosts.isBlank()) {
+      return RestAddresses.DEFAULT;
+    }
+    try {
+      return RestAddresses.parse(allowedRestHosts);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--allowed-rest-hosts: " + e.getMessage());
+    }
   }
 }

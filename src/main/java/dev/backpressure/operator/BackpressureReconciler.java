@@ -76,8 +76,7 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
   private final ExecutorService scrapes;
   private final ExecutorService requests;
   private final OperatorMetrics metrics;
-  private final Duration requestTimeout;
-  private final long maxAnswerBytes;
+  private final ScrapeSettings scrape;
   private final BooleanSupplier leading;
   private volatile InformerEventSource<GenericKubernetesResource, RemediationPolicy> deployments;
   private volatile EventRecorder events;
@@ -87,15 +86,13 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
       ExecutorService scrapes,
       ExecutorService requests,
       OperatorMetrics metrics,
-      Duration requestTimeout,
-      long maxAnswerBytes,
+      ScrapeSettings scrape,
       BooleanSupplier leading) {
     this.clock = clock;
     this.scrapes = scrapes;
     this.requests = requests;
     this.metrics = metrics;
-    this.requestTimeout = requestTimeout;
-    this.maxAnswerBytes = maxAnswerBytes;
+    this.scrape = scrape;
     this.leading = leading;
   }
 
@@ -132,15 +129,7 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
             .build();
     deployments = new InformerEventSource<>(config, context);
     FlinkScraper scraper =
-        new FlinkScraper(
-            this::governed,
-            scrapes,
-            requests,
-            clock,
-            metrics,
-            requestTimeout,
-            maxAnswerBytes,
-            leading);
+        new FlinkScraper(this::governed, scrapes, requests, clock, metrics, scrape, leading);
     PerResourcePollingEventSource<ScrapeResult, RemediationPolicy, String> polling =
         new PerResourcePollingEventSource<>(
             ScrapeResult.class,
@@ -178,9 +167,18 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
     List<Condition> conditions = new ArrayList<>();
 
     PolicySettings.Parsed parsed = PolicySettings.parse(policy.getSpec());
-    if (parsed.settings().isEmpty()) {
+    List<String> problems = new ArrayList<>(parsed.problems());
+    parsed
+        .settings()
+        .flatMap(
+            s ->
+                scrape
+                    .addresses()
+                    .problemWith(s.restUrlTemplate(), policy.getMetadata().getNamespace()))
+        .ifPresent(problems::add);
+    if (!problems.isEmpty()) {
       String message =
-          "the policy is not valid, nothing is watched: " + String.join("; ", parsed.problems());
+          "the policy is not valid, nothing is watched: " + String.join("; ", problems);
       events.record(policy, EventReason.PolicyInvalid, message);
       conditions.add(
           Conditions.of(Conditions.READY, false, Conditions.INVALID_SPEC, message, generation));

@@ -42,8 +42,7 @@ final class FlinkScraper
   private final ExecutorService requests;
   private final Clock clock;
   private final OperatorMetrics metrics;
-  private final Duration requestTimeout;
-  private final long maxAnswerBytes;
+  private final ScrapeSettings reading;
   private final HttpClient http;
   private final BooleanSupplier leading;
   private final Map<String, Watched> watches = new ConcurrentHashMap<>();
@@ -57,17 +56,15 @@ final class FlinkScraper
       ExecutorService requests,
       Clock clock,
       OperatorMetrics metrics,
-      Duration requestTimeout,
-      long maxAnswerBytes,
+      ScrapeSettings reading,
       BooleanSupplier leading) {
     this.governed = governed;
     this.scrapes = scrapes;
     this.requests = requests;
     this.clock = clock;
     this.metrics = metrics;
-    this.requestTimeout = requestTimeout;
-    this.maxAnswerBytes = maxAnswerBytes;
-    this.http = FlinkRestClient.httpClient(requestTimeout);
+    this.reading = reading;
+    this.http = FlinkRestClient.httpClient(reading.requestTimeout());
     this.leading = leading;
   }
 
@@ -96,7 +93,7 @@ final class FlinkScraper
       running.put(key, scrapes.submit(() -> scrape(key, fd, settings.get())));
     }
     Set<ScrapeResult> results = new HashSet<>();
-    long deadline = System.nanoTime() + requestTimeout.multipliedBy(3).toNanos();
+    long deadline = System.nanoTime() + reading.requestTimeout().multipliedBy(3).toNanos();
     for (Map.Entry<String, Future<ScrapeResult>> e : running.entrySet()) {
       try {
         results.add(
@@ -137,14 +134,22 @@ final class FlinkScraper
     long start = System.nanoTime();
     Instant at = clock.instant();
     forgetAfter.put(key, at.plus(settings.scrapeInterval().multipliedBy(3)).plusSeconds(60));
-    String url = settings.restUrl(fd.name(), fd.namespace());
+    URI address;
+    try {
+      address = reading.addresses().resolve(settings.restUrlTemplate(), fd.name(), fd.namespace());
+    } catch (RestAddresses.Refused e) {
+      metrics.scrapeFailed("REFUSED_ADDRESS");
+      return ScrapeResult.failed(key, at, e.getMessage());
+    }
+    String url = address.toString();
     String knownJob = fd.jobId().orElse(null);
     try {
       Watched w = watches.get(key);
       if (w == null || !w.url().equals(url) || (knownJob != null && !knownJob.equals(w.jobId()))) {
         SnapshotReader reader =
             new SnapshotReader(
-                new FlinkRestClient(http, URI.create(url), requestTimeout, maxAnswerBytes),
+                new FlinkRestClient(
+                    http, address, reading.requestTimeout(), reading.maxAnswerBytes()),
                 requests,
                 clock);
         String jobId = knownJob != null ? knownJob : reader.resolveJob(null);

@@ -1,6 +1,5 @@
 package dev.backpressure.operator;
 
-import dev.backpressure.flink.rest.FlinkRestClient;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
@@ -8,7 +7,6 @@ import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
@@ -25,7 +23,7 @@ import org.slf4j.LoggerFactory;
  *
  * @param namespaces the namespaces to watch; empty for all
  * @param leaseNamespace where the leader-election Lease lives; empty to run without leader election
- * @param maxAnswerBytes the largest Flink REST answer read; a larger one fails the snapshot
+ * @param scrape how Flink is read: threads, timeout, answer size, allowed hosts
  */
 public record OperatorRuntime(
     KubernetesClient client,
@@ -33,29 +31,7 @@ public record OperatorRuntime(
     Optional<String> leaseNamespace,
     MeterRegistry registry,
     Clock clock,
-    int scrapeThreads,
-    Duration requestTimeout,
-    long maxAnswerBytes) {
-
-  /** With Flink's answers read up to the default size. */
-  public OperatorRuntime(
-      KubernetesClient client,
-      Set<String> namespaces,
-      Optional<String> leaseNamespace,
-      MeterRegistry registry,
-      Clock clock,
-      int scrapeThreads,
-      Duration requestTimeout) {
-    this(
-        client,
-        namespaces,
-        leaseNamespace,
-        registry,
-        clock,
-        scrapeThreads,
-        requestTimeout,
-        FlinkRestClient.DEFAULT_MAX_ANSWER_BYTES);
-  }
+    ScrapeSettings scrape) {
 
   /** The Lease the replicas elect their leader with. */
   public static final String LEASE_NAME = "flink-backpressure-operator";
@@ -126,8 +102,9 @@ public record OperatorRuntime(
     AtomicBoolean closing = new AtomicBoolean();
     // Without leader election this replica is the only one; with it, it acts once elected.
     AtomicBoolean leading = new AtomicBoolean(leaseNamespace.isEmpty());
-    ExecutorService scrapes = Executors.newFixedThreadPool(scrapeThreads, named("scrape"));
-    ExecutorService requests = Executors.newFixedThreadPool(scrapeThreads * 2, named("flink-rest"));
+    ExecutorService scrapes = Executors.newFixedThreadPool(scrape.threads(), named("scrape"));
+    ExecutorService requests =
+        Executors.newFixedThreadPool(scrape.threads() * 2, named("flink-rest"));
     Operator operator =
         new Operator(
             o -> {
@@ -164,13 +141,7 @@ public record OperatorRuntime(
             });
     BackpressureReconciler reconciler =
         new BackpressureReconciler(
-            clock,
-            scrapes,
-            requests,
-            new OperatorMetrics(registry),
-            requestTimeout,
-            maxAnswerBytes,
-            leading::get);
+            clock, scrapes, requests, new OperatorMetrics(registry), scrape, leading::get);
     operator.register(
         reconciler,
         c -> {

@@ -19,7 +19,8 @@ import java.util.Optional;
 /**
  * A policy's spec turned into the typed settings of the core, or the list of what is wrong with it.
  * The CRD schema refuses most bad values at admission; this is the second line for what the schema
- * cannot express (and for clusters that skip validation), and its messages say what to change.
+ * cannot express (and for clusters that skip validation), and its messages say what to change. The
+ * REST address template is checked against the operator's allowed hosts by {@link RestAddresses}.
  */
 public record PolicySettings(
     boolean enforce,
@@ -31,7 +32,7 @@ public record PolicySettings(
     GuardSettings guard,
     String restUrlTemplate) {
 
-  public static final String DEFAULT_REST_URL = "http://{name}-rest.{namespace}:8081";
+  public static final String DEFAULT_REST_URL = "http://{name}-rest.{namespace}.svc:8081";
 
   /** The settings, or every problem found (not just the first). */
   public record Parsed(Optional<PolicySettings> settings, List<String> problems) {}
@@ -130,9 +131,6 @@ public record PolicySettings(
         spec.restUrlTemplate == null || spec.restUrlTemplate.isBlank()
             ? DEFAULT_REST_URL
             : spec.restUrlTemplate.trim();
-    if (!template.startsWith("http://") && !template.startsWith("https://")) {
-      problems.add("spec.restUrlTemplate must start with http:// or https://, got " + template);
-    }
     if (!problems.isEmpty()) {
       return new Parsed(Optional.empty(), problems);
     }
@@ -161,11 +159,6 @@ public record PolicySettings(
         Optional.of(
             new PolicySettings(enforce, interval, window, thresholds, limits, r, guard, template)),
         List.of());
-  }
-
-  /** The REST address of a deployment from the template. */
-  public String restUrl(String name, String namespace) {
-    return restUrlTemplate.replace("{name}", name).replace("{namespace}", namespace);
   }
 
   private static Duration duration(String text, String field, List<String> problems) {

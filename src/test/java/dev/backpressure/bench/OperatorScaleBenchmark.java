@@ -6,6 +6,8 @@ import dev.backpressure.api.RemediationPolicySpec;
 import dev.backpressure.flink.TaskManagerMetric;
 import dev.backpressure.flink.VertexMetric;
 import dev.backpressure.operator.OperatorRuntime;
+import dev.backpressure.operator.RestAddresses;
+import dev.backpressure.operator.ScrapeSettings;
 import dev.backpressure.testing.TestingFlinkDeployments;
 import dev.backpressure.testing.TestingFlinkRestServer;
 import dev.backpressure.testing.TestingFlinkRestServer.Exchange;
@@ -18,7 +20,6 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -102,8 +103,7 @@ public final class OperatorScaleBenchmark {
                   Optional.empty(),
                   registry,
                   Clock.systemUTC(),
-                  8,
-                  Duration.ofSeconds(10))
+                  ScrapeSettings.DEFAULTS.withAddresses(RestAddresses.parse("127.0.0.1")))
               .start()) {
         RemediationPolicy p = new RemediationPolicy();
         p.setMetadata(new ObjectMetaBuilder().withName("all").withNamespace("default").build());

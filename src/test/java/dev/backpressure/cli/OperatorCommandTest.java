@@ -67,7 +67,8 @@ class OperatorCommandTest {
                   "--port=0",
                   "--leader-election-namespace=default",
                   "--scrape-threads=2",
-                  "--request-timeout=2s")
+                  "--request-timeout=2s",
+                  "--allowed-rest-hosts=127.0.0.1")
               .redirectErrorStream(true)
               .start();
       List<String> output = new CopyOnWriteArrayList<>();

@@ -1,13 +1,16 @@
 package dev.backpressure.helm;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
 import dev.backpressure.operator.RequiredAccess;
+import dev.backpressure.operator.RestAddresses;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.KubernetesList;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Role;
@@ -161,5 +164,94 @@ class HelmChartTest {
         .hasMessageContaining("replicas");
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> template("logLevel", "LOUD"))
         .hasMessageContaining("logLevel");
+  }
+
+  private static Deployment deployment(List<HasMetadata> objects) {
+    return objects.stream()
+        .filter(o -> o instanceof Deployment)
+        .map(o -> (Deployment) o)
+        .findFirst()
+        .orElseThrow();
+  }
+
+  private static String env(Deployment d, String name) {
+    return d.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
+        .filter(e -> e.getName().equals(name))
+        .findFirst()
+        .orElseThrow()
+        .getValue();
+  }
+
+  @Test
+  void theOperatorReadsOnlyTheAllowedRestHostsAndTheCommandLineAcceptsThem() {
+    String hosts = env(deployment(template()), "ALLOWED_REST_HOSTS");
+    assertThat(hosts)
+        .isEqualTo("{name}-rest.{namespace}.svc,{name}-rest.{namespace}.svc.cluster.local");
+    assertThat(RestAddresses.parse(hosts)).isEqualTo(RestAddresses.DEFAULT);
+    String gateway =
+        env(
+            deployment(template("allowedRestHosts[0]", "*.flink.example.com:443")),
+            "ALLOWED_REST_HOSTS");
+    assertThat(RestAddresses.parse(gateway).allowedHosts())
+        .containsExactly("*.flink.example.com:443");
+    assertThatThrownBy(() -> template("allowedRestHosts[0]", "http://169.254.169.254"))
+        .hasMessageContaining("allowedRestHosts");
+  }
+
+  @Test
+  void theNetworkPolicyLetsTheOperatorReachOnlyDnsTheApiAndFlinkRest() {
+    assertThat(template()).noneMatch(o -> o instanceof NetworkPolicy);
+    NetworkPolicy np =
+        template(
+                "networkPolicy.enabled", "true",
+                "networkPolicy.metricsFromNamespaces[0]", "monitoring",
+                "networkPolicy.apiServer.cidrs[0]", "10.0.0.1/32",
+                "watchNamespaces[0]", "team-a")
+            .stream()
+            .filter(o -> o instanceof NetworkPolicy)
+            .map(o -> (NetworkPolicy) o)
+            .findFirst()
+            .orElseThrow();
+    assertThat(np.getSpec().getPolicyTypes()).containsExactly("Ingress", "Egress");
+    assertThat(np.getSpec().getIngress())
+        .singleElement()
+        .satisfies(
+            in -> {
+              assertThat(in.getPorts())
+                  .extracting(p -> p.getPort().getStrVal())
+                  .containsExactly("http");
+              assertThat(in.getFrom())
+                  .extracting(
+                      f ->
+                          f.getNamespaceSelector()
+                              .getMatchLabels()
+                              .get("kubernetes.io/metadata.name"))
+                  .containsExactly("monitoring");
+            });
+    var egress = np.getSpec().getEgress();
+    assertThat(egress).hasSize(3);
+    assertThat(egress.get(0).getPorts())
+        .extracting(p -> p.getPort().getIntVal())
+        .containsExactly(53, 53);
+    assertThat(egress.get(1).getPorts())
+        .extracting(p -> p.getPort().getIntVal())
+        .containsExactly(443, 6443);
+    assertThat(egress.get(1).getTo())
+        .extracting(t -> t.getIpBlock().getCidr())
+        .containsExactly("10.0.0.1/32");
+    assertThat(egress.get(2).getPorts())
+        .extracting(p -> p.getPort().getIntVal())
+        .containsExactly(8081);
+    assertThat(egress.get(2).getTo())
+        .extracting(
+            t -> t.getNamespaceSelector().getMatchLabels().get("kubernetes.io/metadata.name"))
+        .containsExactly("team-a");
+  }
+
+  @Test
+  void theScratchVolumeIsBounded() {
+    var volume = deployment(template()).getSpec().getTemplate().getSpec().getVolumes().get(0);
+    assertThat(volume.getName()).isEqualTo("tmp");
+    assertThat(volume.getEmptyDir().getSizeLimit().toString()).isEqualTo("64Mi");
   }
 }

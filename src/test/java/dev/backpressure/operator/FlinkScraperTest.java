@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.backpressure.api.RemediationPolicy;
 import dev.backpressure.api.RemediationPolicySpec;
-import dev.backpressure.flink.rest.FlinkRestClient;
 import dev.backpressure.testing.TestingClock;
 import dev.backpressure.testing.TestingFlinkDeployments;
 import dev.backpressure.testing.TestingFlinkRestServer;
@@ -55,8 +54,7 @@ class FlinkScraperTest {
             requests,
             clock,
             new OperatorMetrics(new SimpleMeterRegistry()),
-            Duration.ofSeconds(5),
-            FlinkRestClient.DEFAULT_MAX_ANSWER_BYTES,
+            TestingOperator.SCRAPE,
             () -> true);
     RemediationPolicy policy = new RemediationPolicy();
     policy.setMetadata(new ObjectMetaBuilder().withName("fix").withNamespace("default").build());
@@ -79,5 +77,59 @@ class FlinkScraperTest {
     clock.advance(Duration.ofSeconds(81));
     assertThat(scraper.fetchResources(policy)).hasSize(1);
     assertThat(scraper.watchedDeployments()).isEqualTo(1);
+  }
+
+  private FlinkScraper scraper(List<GenericKubernetesResource> governed) {
+    return new FlinkScraper(
+        p -> governed,
+        scrapes,
+        requests,
+        new TestingClock(Instant.parse("2026-03-02T10:00:00Z")),
+        new OperatorMetrics(new SimpleMeterRegistry()),
+        TestingOperator.SCRAPE,
+        () -> true);
+  }
+
+  private static RemediationPolicy policy(String restUrlTemplate) {
+    RemediationPolicy policy = new RemediationPolicy();
+    policy.setMetadata(new ObjectMetaBuilder().withName("fix").withNamespace("default").build());
+    policy.setSpec(new RemediationPolicySpec());
+    policy.getSpec().selector =
+        new LabelSelectorBuilder().withMatchLabels(Map.of("backpressure", "watched")).build();
+    policy.getSpec().restUrlTemplate = restUrlTemplate;
+    return policy;
+  }
+
+  @Test
+  void aDeploymentWhoseAddressIsNotAllowedIsReportedAndNeverRequested() {
+    FlinkScraper scraper =
+        scraper(List.of(TestingFlinkDeployments.running("orders").buildGeneric()));
+    // Allowed is 127.0.0.1 only: the same server by name is another host.
+    String template = "http://localhost:" + flink.url().getPort() + "/{name}";
+
+    assertThat(scraper.fetchResources(policy(template)))
+        .singleElement()
+        .satisfies(
+            r ->
+                assertThat(r.failure())
+                    .hasValueSatisfying(
+                        m -> assertThat(m).contains("names a host the operator may not read")));
+    assertThat(flink.requestCount()).isZero();
+  }
+
+  @Test
+  void whatFlinkAnsweredNeverReachesTheReport() {
+    FlinkScraper scraper =
+        scraper(List.of(TestingFlinkDeployments.running("orders").buildGeneric()));
+    flink.fail(
+        "/", new TestingFlinkRestServer.Fault.Status(500, "{\"errors\":[\"token=s3cr3t\"]}"));
+    ScrapeResult failed = scraper.fetchResources(policy(flink.url().toString())).iterator().next();
+    flink.fail("/", new TestingFlinkRestServer.Fault.Body("<html>token=s3cr3t</html>"));
+    ScrapeResult notJson = scraper.fetchResources(policy(flink.url().toString())).iterator().next();
+
+    assertThat(failed.failure()).hasValueSatisfying(m -> assertThat(m).contains("HTTP 500"));
+    assertThat(notJson.failure()).hasValueSatisfying(m -> assertThat(m).contains("not JSON"));
+    assertThat(List.of(failed, notJson))
+        .allSatisfy(r -> assertThat(r.failure().orElseThrow()).doesNotContain("s3cr3t"));
   }
 }

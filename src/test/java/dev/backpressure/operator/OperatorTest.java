@@ -15,6 +15,7 @@ import dev.backpressure.testing.TestingFlinkRestServer;
 import dev.backpressure.testing.TestingFlinkRestServer.Fixture;
 import dev.backpressure.testing.TestingKubernetes;
 import dev.backpressure.testing.TestingPolicies;
+import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
@@ -107,6 +108,17 @@ class OperatorTest {
                 e.getInvolvedObject().getName().equals(involvedName)
                     && e.getReason().equals(reason))
         .toList();
+  }
+
+  /** The policy's conditions, once it has any. */
+  private List<Condition> awaitConditions(String policy) throws InterruptedException {
+    return Await.until(
+            "conditions on " + policy,
+            () -> policy(policy),
+            x -> x.getStatus() != null && !x.getStatus().conditions.isEmpty(),
+            WAIT)
+        .getStatus()
+        .conditions;
   }
 
   private static Optional<DeploymentReport> report(RemediationPolicy p, String name) {
@@ -259,13 +271,7 @@ class OperatorTest {
     client.resource(bad).create();
     startOperator();
 
-    RemediationPolicy p =
-        Await.until(
-            "Ready=False",
-            () -> policy("bad"),
-            x -> x.getStatus() != null && !x.getStatus().conditions.isEmpty(),
-            WAIT);
-    assertThat(p.getStatus().conditions)
+    assertThat(awaitConditions("bad"))
         .singleElement()
         .satisfies(
             c -> {
@@ -277,6 +283,32 @@ class OperatorTest {
                   .contains("spec.guard.verificationWindow must be a duration such as");
             });
     assertThat(deployment("orders").getMetadata().getAnnotations()).isNullOrEmpty();
+  }
+
+  @Test
+  void aRestAddressOutsideTheOperatorsAllowListIsRefusedAndNeverRequested() throws Exception {
+    createRunning(TestingFlinkDeployments.running("orders").build());
+    // The test Flink itself, by a name the operator was not told it may read.
+    String byName = "http://localhost:" + flink.url().getPort();
+    client.resource(policy("elsewhere", RemediationPolicySpec.Mode.Enforce, byName)).create();
+    startOperator();
+
+    assertThat(awaitConditions("elsewhere"))
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.getReason()).isEqualTo("InvalidSpec");
+              assertThat(c.getMessage())
+                  .contains("spec.restUrlTemplate (" + byName + ")")
+                  .contains("names a host the operator may not read")
+                  .contains("allowedRestHosts");
+            });
+    Await.until(
+        "a PolicyInvalid event",
+        () -> events("elsewhere", "PolicyInvalid"),
+        l -> !l.isEmpty(),
+        WAIT);
+    assertThat(flink.requestCount()).as("requests sent to a host not allowed").isZero();
   }
 
   @Test

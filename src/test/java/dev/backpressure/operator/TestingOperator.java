@@ -1,5 +1,6 @@
 package dev.backpressure.operator;
 
+import dev.backpressure.flink.rest.FlinkRestClient;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
@@ -9,9 +10,17 @@ import java.util.Set;
 
 /**
  * The operator as the tests run it: all namespaces, no leader election unless asked, two scrape
- * threads and short Flink REST timeouts.
+ * threads, short Flink REST timeouts, and Flink on the loopback address only.
  */
 final class TestingOperator {
+
+  /** The test Flinks listen on the loopback address; nothing else is allowed. */
+  static final ScrapeSettings SCRAPE =
+      new ScrapeSettings(
+          2,
+          Duration.ofSeconds(2),
+          FlinkRestClient.DEFAULT_MAX_ANSWER_BYTES,
+          RestAddresses.parse("127.0.0.1"));
 
   private TestingOperator() {}
 
@@ -34,8 +43,7 @@ final class TestingOperator {
       SimpleMeterRegistry registry,
       Optional<String> leaseNamespace,
       Runnable leadershipLost) {
-    return new OperatorRuntime(
-            client, Set.of(), leaseNamespace, registry, clock, 2, Duration.ofSeconds(2))
+    return new OperatorRuntime(client, Set.of(), leaseNamespace, registry, clock, SCRAPE)
         .start(leadershipLost);
   }
 }

@@ -8,6 +8,8 @@ import dev.backpressure.api.RemediationPolicy;
 import dev.backpressure.api.RemediationPolicySpec;
 import dev.backpressure.operator.FlinkDeploymentDocument;
 import dev.backpressure.operator.OperatorRuntime;
+import dev.backpressure.operator.RestAddresses;
+import dev.backpressure.operator.ScrapeSettings;
 import dev.backpressure.testing.FlinkRuntime;
 import dev.backpressure.testing.TestingApiGateway;
 import dev.backpressure.testing.TestingFlinkOperator;
@@ -150,8 +152,10 @@ final class PlaygroundStack implements AutoCloseable {
                 Optional.empty(),
                 new SimpleMeterRegistry(),
                 Clock.systemUTC(),
-                2,
-                Duration.ofSeconds(5))
+                ScrapeSettings.DEFAULTS
+                    .withThreads(2)
+                    .withRequestTimeout(Duration.ofSeconds(5))
+                    .withAddresses(RestAddresses.parse("127.0.0.1")))
             .start();
   }
 

@@ -145,26 +145,16 @@ public final class FlinkRestClient {
     if (status < 200 || status >= 300) {
       throw new ScrapeException(
           status,
-          "Flink at "
-              + baseUrl
-              + " answered HTTP "
-              + status
-              + " to "
-              + pathAndQuery
-              + ": "
-              + flinkErrors(body));
+          "Flink at " + baseUrl + " answered HTTP " + status + " to " + pathAndQuery,
+          flinkErrors(body));
     }
     try {
       return JSON.readTree(body);
     } catch (JsonProcessingException e) {
       throw new ScrapeException(
           ScrapeFailure.MALFORMED,
-          "Flink at "
-              + baseUrl
-              + " answered "
-              + pathAndQuery
-              + " with a body that is not JSON: "
-              + excerpt(body),
+          "Flink at " + baseUrl + " answered " + pathAndQuery + " with a body that is not JSON",
+          excerpt(body),
           e);
     }
   }

@@ -147,13 +147,9 @@ public final class SnapshotReader {
       if (e.httpStatus() == 404 || e.httpStatus() == 400) {
         throw new ScrapeException(
             ScrapeFailure.NO_SUCH_JOB,
-            "job "
-                + jobId
-                + " does not exist on "
-                + client.baseUrl()
-                + " ("
-                + e.getMessage()
-                + ")");
+            "job " + jobId + " does not exist on " + client.baseUrl() + " (" + e.getMessage() + ")",
+            e.answered(),
+            e);
       }
       throw e;
     }
@@ -282,7 +278,7 @@ public final class SnapshotReader {
       config = client.get("/config");
     } catch (ScrapeException e) {
       if (e.failure() == ScrapeFailure.HTTP_STATUS || e.failure() == ScrapeFailure.MALFORMED) {
-        throw notFlink(e.getMessage());
+        throw notFlink(e.getMessage(), e.answered());
       }
       throw e;
     }
@@ -293,7 +289,7 @@ public final class SnapshotReader {
   private FlinkVersion version(JsonNode config) throws ScrapeException {
     String raw =
         ResponseParser.flinkVersion(config)
-            .orElseThrow(() -> notFlink("/config has no flink-version"));
+            .orElseThrow(() -> notFlink("/config has no flink-version", ""));
     FlinkVersion version = FlinkVersion.parse(raw);
     if (!version.isKnown() && raw.matches("(?s).*\\d+\\.\\d+.*")) {
       // Numbers no release has: which metrics and keys exist depends on it. A Flink built without
@@ -305,13 +301,15 @@ public final class SnapshotReader {
     return version;
   }
 
-  private ScrapeException notFlink(String why) {
+  private ScrapeException notFlink(String why, String answered) {
     return new ScrapeException(
         ScrapeFailure.NOT_FLINK,
         client.baseUrl()
             + " does not look like a Flink REST endpoint ("
             + why
-            + "); point --rest-url at the JobManager's REST port, 8081 by default");
+            + "); point --rest-url at the JobManager's REST port, 8081 by default",
+        answered,
+        null);
   }
 
   /**
