@@ -255,7 +255,7 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
       }
       Outcome outcome =
           decideAndAct(context.getClient(), policy, current, stored, key, settings, result, now);
-      if (outcome.refused()) {
+      if (outcome.conflicted()) {
         // Someone (or our own cache) was behind: re-read the deployment and decide once more on
         // what the API server holds now, never overwriting what changed.
         Optional<FlinkDeploymentDocument> fresh = read(context.getClient(), fd);
@@ -270,6 +270,9 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
                   settings,
                   result,
                   now);
+        }
+        if (outcome.conflicted() || fresh.isEmpty()) {
+          events.record(resource, EventReason.PatchRefused, outcome.message());
         }
       }
       report.phase = outcome.phase();
@@ -368,7 +371,7 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
       Optional<DeploymentReport.Change> change,
       String guardState,
       boolean inFlight,
-      boolean refused) {}
+      boolean conflicted) {}
 
   /** The deployment as the API server holds it now; empty when it is gone or cannot be read. */
   private static Optional<FlinkDeploymentDocument> read(
@@ -468,18 +471,21 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
       try {
         patch(client, fd, decision.patch(), nextJson);
       } catch (KubernetesClientException e) {
-        String why =
-            "the FlinkDeployment changed while deciding (HTTP "
-                + e.getCode()
-                + "); nothing was written, deciding again on fresh data";
-        events.record(fd.resource(), EventReason.PatchRefused, why);
+        WriteFailure failure =
+            WriteFailure.of(
+                e.getCode(),
+                e.getStatus() == null ? e.getMessage() : e.getStatus().getMessage(),
+                fd.namespace());
+        if (failure.kind() != WriteFailure.Kind.CONFLICT) {
+          events.record(fd.resource(), EventReason.PatchRefused, failure.message());
+        }
         return new Outcome(
             "Held",
-            why,
+            failure.message(),
             Optional.empty(),
             stored.text().orElse(""),
             state.inFlight().isPresent(),
-            true);
+            failure.kind() == WriteFailure.Kind.CONFLICT);
       }
     }
     report(policy, fd, decision, diagnosis);

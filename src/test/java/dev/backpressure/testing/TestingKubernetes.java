@@ -1,6 +1,8 @@
 package dev.backpressure.testing;
 
 import dev.backpressure.operator.RequiredAccess;
+import io.fabric8.kubernetes.api.model.Status;
+import io.fabric8.kubernetes.api.model.StatusBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.authorization.v1.ResourceRule;
 import io.fabric8.kubernetes.api.model.authorization.v1.ResourceRuleBuilder;
@@ -23,6 +25,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import org.apache.flink.kubernetes.operator.api.FlinkDeployment;
 
 /**
@@ -53,6 +59,31 @@ public final class TestingKubernetes implements AutoCloseable {
     private static final String RULES_REVIEWS =
         "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews";
     private volatile List<ResourceRule> granted = List.of();
+    private final Queue<PatchHook> patchHooks = new ConcurrentLinkedQueue<>();
+
+    /**
+     * Runs before a PATCH of a path containing {@code pathPart}, {@code times} times; an answer
+     * replaces the patch, none lets it through.
+     */
+    private record PatchHook(
+        String pathPart, AtomicInteger times, Function<RecordedRequest, MockResponse> before) {}
+
+    @Override
+    public MockResponse handlePatch(RecordedRequest request) {
+      for (PatchHook hook : patchHooks) {
+        if (request.getPath().contains(hook.pathPart())) {
+          if (hook.times().decrementAndGet() <= 0) {
+            patchHooks.remove(hook);
+          }
+          MockResponse answer = hook.before().apply(request);
+          if (answer != null) {
+            return answer;
+          }
+          break;
+        }
+      }
+      return super.handlePatch(request);
+    }
 
     @Override
     public MockResponse handleCreate(RecordedRequest request) {
@@ -88,6 +119,8 @@ public final class TestingKubernetes implements AutoCloseable {
             .withConfig(
                 new ConfigBuilder(server.createClient().getConfiguration())
                     .withRequestTimeout(3000)
+                    // Refusals a test asks for reach the caller as they are, not retried away.
+                    .withRequestRetryBackoffLimit(0)
                     .build())
             .build();
     TestingKubernetes k = new TestingKubernetes(server, dispatcher, client);
@@ -133,6 +166,27 @@ public final class TestingKubernetes implements AutoCloseable {
                         .withVerbs(List.copyOf(rule.verbs()))
                         .build())
             .toList();
+  }
+
+  /**
+   * The next {@code times} PATCHes of a path containing {@code pathPart} are refused as an API
+   * server refuses: this status code and a Status object with this reason and message, nothing
+   * stored.
+   */
+  public void refusePatches(String pathPart, int times, int code, String reason, String message) {
+    Status status =
+        new StatusBuilder()
+            .withStatus("Failure")
+            .withCode(code)
+            .withReason(reason)
+            .withMessage(message)
+            .build();
+    dispatcher.patchHooks.add(
+        new Dispatcher.PatchHook(
+            pathPart,
+            new AtomicInteger(times),
+            request ->
+                new MockResponse().setResponseCode(code).setBody(Serialization.asJson(status))));
   }
 
   public KubernetesMockServer server() {
