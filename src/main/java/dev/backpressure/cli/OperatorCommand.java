@@ -110,7 +110,7 @@ final class OperatorCommand implements Callable<Integer> {
                 AnswerLimit.parse(maxAnswer, "--max-answer"),
                 allowedHosts()));
     OperatorRuntime.Running running = runtime.start();
-    HealthServer http = new HealthServer(port, registry, running::ready);
+    HealthServer http = new HealthServer(port, registry, running::ready, running::problem);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(

@@ -10,6 +10,11 @@ public enum VertexMetric {
   IDLE("idleTimeMsPerSecond"),
   RECORDS_IN("numRecordsInPerSecond"),
   RECORDS_OUT("numRecordsOutPerSecond"),
+  /**
+   * The counter behind {@link #RECORDS_OUT}. The meter averages the last minute, and over a task's
+   * first minute that minute starts at zero; the counter's growth is exact from the first second.
+   */
+  RECORDS_OUT_TOTAL("numRecordsOut"),
   OUT_POOL_USAGE("Shuffle.Netty.Output.Buffers.outPoolUsage"),
   IN_POOL_USAGE("Shuffle.Netty.Input.Buffers.inPoolUsage"),
   IN_FLOATING_USAGE("Shuffle.Netty.Input.Buffers.inputFloatingBuffersUsage"),

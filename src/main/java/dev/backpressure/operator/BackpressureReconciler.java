@@ -78,6 +78,7 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
   private final OperatorMetrics metrics;
   private final ScrapeSettings scrape;
   private final BooleanSupplier leading;
+  private final Liveness liveness;
   private volatile InformerEventSource<GenericKubernetesResource, RemediationPolicy> deployments;
   private volatile EventRecorder events;
 
@@ -87,13 +88,15 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
       ExecutorService requests,
       OperatorMetrics metrics,
       ScrapeSettings scrape,
-      BooleanSupplier leading) {
+      BooleanSupplier leading,
+      Liveness liveness) {
     this.clock = clock;
     this.scrapes = scrapes;
     this.requests = requests;
     this.metrics = metrics;
     this.scrape = scrape;
     this.leading = leading;
+    this.liveness = liveness;
   }
 
   @Override
@@ -129,7 +132,8 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
             .build();
     deployments = new InformerEventSource<>(config, context);
     FlinkScraper scraper =
-        new FlinkScraper(this::governed, scrapes, requests, clock, metrics, scrape, leading);
+        new FlinkScraper(
+            this::governed, scrapes, requests, clock, metrics, scrape, leading, liveness);
     PerResourcePollingEventSource<ScrapeResult, RemediationPolicy, String> polling =
         new PerResourcePollingEventSource<>(
             ScrapeResult.class,
@@ -157,6 +161,13 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
 
   @Override
   public UpdateControl<RemediationPolicy> reconcile(
+      RemediationPolicy policy, Context<RemediationPolicy> context) {
+    return liveness.during(
+        "reconciling policy " + ResourceID.fromResource(policy),
+        () -> reconcileNow(policy, context));
+  }
+
+  private UpdateControl<RemediationPolicy> reconcileNow(
       RemediationPolicy policy, Context<RemediationPolicy> context) {
     Instant now = clock.instant();
     long generation = Objects.requireNonNullElse(policy.getMetadata().getGeneration(), 0L);
@@ -211,9 +222,22 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
         continue;
       }
       String key = fd.key();
+      Optional<String> recorded = recordedGuard(old, report.name);
+      StoredGuard stored = StoredGuard.of(fd, recorded);
       List<String> others = otherPolicies(policy, fd, context);
       if (!others.isEmpty()) {
         overlapping.add(fd.name());
+      }
+      // A change in flight stays with the policy that made it (its status records it) until it is
+      // verified or undone, whatever other policies start selecting the deployment meanwhile.
+      boolean seeingItsChangeThrough =
+          stored.state().inFlight().isPresent()
+              && stored
+                  .state()
+                  .inFlight()
+                  .map(GuardState.InFlight::id)
+                  .equals(inFlightId(recorded));
+      if (!others.isEmpty() && !seeingItsChangeThrough) {
         report.phase = "Conflict";
         report.message =
             "also selected by "
@@ -230,23 +254,17 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
       // A change in flight is judged on the deployment as the API server holds it now, not on a
       // cached copy that may lag behind the Flink operator's latest status.
       FlinkDeploymentDocument current = fd;
-      StoredGuard stored = StoredGuard.of(fd);
-      if (stored.inFlight().isPresent()) {
+      if (stored.state().inFlight().isPresent()) {
         Optional<FlinkDeploymentDocument> fresh = read(context.getClient(), fd);
         if (fresh.isPresent()) {
           current = fresh.get();
-          stored = StoredGuard.of(current);
+          stored = StoredGuard.of(current, recorded);
         }
       }
       if (result != null
           && result.failure().isPresent()
-          && !stored
-              .state()
-              .map(
-                  g ->
-                      Guard.duringOurRestart(
-                          g, result.at(), settings.guard(), settings.scrapeInterval()))
-              .orElse(false)) {
+          && !Guard.duringOurRestart(
+              stored.state(), result.at(), settings.guard(), settings.scrapeInterval())) {
         unreadable.add(fd.name());
         events.record(
             resource,
@@ -265,7 +283,7 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
                   context.getClient(),
                   policy,
                   fresh.get(),
-                  StoredGuard.of(fresh.get()),
+                  StoredGuard.of(fresh.get(), recorded),
                   key,
                   settings,
                   result,
@@ -280,6 +298,14 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
       report.lastDiagnosis = diag.orElse(previousDiagnosis(old, report.name));
       report.lastChange = outcome.change().orElse(previousChange(old, report.name));
       report.guardState = outcome.guardState();
+      if (!others.isEmpty()) {
+        report.message =
+            outcome.message()
+                + "; also selected by "
+                + String.join(", ", others)
+                + ": this policy sees its change through, then no action until one policy selects"
+                + " it";
+      }
       if (result != null && result.diagnosis().map(d -> d.symptom().sustained()).orElse(false)) {
         backpressured++;
       }
@@ -339,29 +365,58 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
   }
 
   /**
-   * The guard annotation of one deployment as read once: its text, and the state in it unless it
-   * cannot be read (then nothing is done to the deployment, and the text is left as it is).
+   * The guard state of one deployment, read once: from its annotation, or, when the annotation is
+   * gone, unreadable or names settings the operator never writes, from the record this policy's
+   * status keeps (which tenants cannot write, see the README). Deleting or forging the annotation
+   * thus neither resets the daily budget nor forgets a change in flight, and never makes the
+   * operator write what it does not own.
+   *
+   * @param text the annotation as it is, empty when absent
+   * @param replaced why the annotation was not used as it is, when it was not
    */
-  private record StoredGuard(
-      Optional<String> text, Optional<GuardState> state, Optional<String> unreadable) {
+  private record StoredGuard(Optional<String> text, GuardState state, Optional<String> replaced) {
 
-    static StoredGuard of(FlinkDeploymentDocument fd) {
+    static StoredGuard of(FlinkDeploymentDocument fd, Optional<String> recorded) {
       Optional<String> text =
           Optional.ofNullable(fd.annotations().get(FlinkDeployments.GUARD_ANNOTATION));
+      Optional<GuardState> record = recorded.flatMap(StoredGuard::readable);
       if (text.isEmpty()) {
-        return new StoredGuard(text, Optional.of(GuardState.initial()), Optional.empty());
+        Optional<GuardState> kept = record.filter(r -> !r.equals(GuardState.initial()));
+        return new StoredGuard(
+            text,
+            kept.orElse(GuardState.initial()),
+            kept.map(r -> "it was removed, while this policy's status holds a record"));
       }
       try {
-        return new StoredGuard(
-            text, Optional.of(GuardStateJson.read(text.get())), Optional.empty());
+        return new StoredGuard(text, GuardStateJson.read(text.get()), Optional.empty());
       } catch (GuardStateJson.Unreadable e) {
-        return new StoredGuard(text, Optional.empty(), Optional.of(e.getMessage()));
+        return new StoredGuard(
+            text, record.orElse(GuardState.initial()), Optional.of(e.getMessage()));
       }
     }
 
-    Optional<GuardState.InFlight> inFlight() {
-      return state.flatMap(GuardState::inFlight);
+    private static Optional<GuardState> readable(String text) {
+      try {
+        return text.isEmpty() ? Optional.empty() : Optional.of(GuardStateJson.read(text));
+      } catch (GuardStateJson.Unreadable e) {
+        return Optional.empty();
+      }
     }
+  }
+
+  /** The guard state this policy's status recorded for a deployment in the last pass. */
+  private static Optional<String> recordedGuard(RemediationPolicyStatus old, String name) {
+    return old.deployments.stream()
+        .filter(x -> name.equals(x.name) && x.guardState != null && !x.guardState.isEmpty())
+        .map(x -> x.guardState)
+        .findFirst();
+  }
+
+  private static Optional<String> inFlightId(Optional<String> recorded) {
+    return recorded
+        .flatMap(StoredGuard::readable)
+        .flatMap(GuardState::inFlight)
+        .map(GuardState.InFlight::id);
   }
 
   /** What happened to one deployment in this pass. */
@@ -413,7 +468,8 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
       LOG.warn("deciding for {} failed", key, e);
       String why = "no action: deciding failed with " + e;
       events.record(fd.resource(), EventReason.ChangeSkipped, why);
-      return new Outcome("Held", why, Optional.empty(), stored.text().orElse(""), false, false);
+      return new Outcome(
+          "Held", why, Optional.empty(), GuardStateJson.write(stored.state()), false, false);
     }
   }
 
@@ -425,16 +481,22 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
       PolicySettings settings,
       Optional<ScrapeResult> result,
       Instant now) {
-    if (stored.state().isEmpty()) {
-      String message =
+    if (stored.replaced().isPresent()) {
+      events.record(
+          fd.resource(),
+          EventReason.GuardStateUnreadable,
           "annotation "
               + FlinkDeployments.GUARD_ANNOTATION
-              + " left as it is, no action: "
-              + stored.unreadable().orElse("");
-      events.record(fd.resource(), EventReason.GuardStateUnreadable, message);
-      return new Outcome("Held", message, Optional.empty(), stored.text().get(), false, false);
+              + " not used ("
+              + stored.replaced().get()
+              + "): "
+              + (stored.state().equals(GuardState.initial())
+                  ? "this policy's status holds no record of it, so it starts empty"
+                  : "written again from the record in policy "
+                      + policy.getMetadata().getName()
+                      + "'s status"));
     }
-    GuardState state = stored.state().get();
+    GuardState state = stored.state();
     // A scrape of another job than the one the deployment runs now (read just before the Flink
     // operator replaced it) says nothing about this deployment: decide without it.
     Optional<String> runningJob = fd.jobId();
@@ -459,14 +521,16 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
                         RemedyFilter.allowed(
                             Planner.plan(d, s, FlinkDeployments.view(fd, s), settings.limits()),
                             settings.remedies())));
-    Optional<Measures> measures = latest.flatMap(Measures::of);
+    Optional<Measures> measures =
+        latest.isPresent() ? result.flatMap(ScrapeResult::measures) : Optional.empty();
     Decision decision =
         Guard.decide(now, state, settings.guard(), deploymentState, diagnosis, plan, measures);
     metrics.decided(decision.kind());
     String nextJson = GuardStateJson.write(decision.next());
     boolean stateChanged =
-        !decision.next().equals(state)
-            && !(stored.text().isEmpty() && decision.next().equals(GuardState.initial()));
+        stored.replaced().isPresent()
+            || (!decision.next().equals(state)
+                && !(stored.text().isEmpty() && decision.next().equals(GuardState.initial())));
     if (!decision.patch().isEmpty() || stateChanged) {
       try {
         patch(client, fd, decision.patch(), nextJson);
@@ -483,7 +547,7 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
             "Held",
             failure.message(),
             Optional.empty(),
-            stored.text().orElse(""),
+            GuardStateJson.write(stored.state()),
             state.inFlight().isPresent(),
             failure.kind() == WriteFailure.Kind.CONFLICT);
       }

@@ -5,6 +5,7 @@ import dev.backpressure.diagnosis.Diagnosis;
 import dev.backpressure.flink.rest.FlinkRestClient;
 import dev.backpressure.flink.rest.ScrapeException;
 import dev.backpressure.flink.rest.SnapshotReader;
+import dev.backpressure.remediation.Measures;
 import dev.backpressure.watch.JobWatch;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.javaoperatorsdk.operator.processing.event.source.polling.PerResourcePollingEventSource;
@@ -45,6 +46,7 @@ final class FlinkScraper
   private final ScrapeSettings reading;
   private final HttpClient http;
   private final BooleanSupplier leading;
+  private final Liveness liveness;
   private final Map<String, Watched> watches = new ConcurrentHashMap<>();
   private final Map<String, Instant> forgetAfter = new ConcurrentHashMap<>();
 
@@ -57,7 +59,8 @@ final class FlinkScraper
       Clock clock,
       OperatorMetrics metrics,
       ScrapeSettings reading,
-      BooleanSupplier leading) {
+      BooleanSupplier leading,
+      Liveness liveness) {
     this.governed = governed;
     this.scrapes = scrapes;
     this.requests = requests;
@@ -66,10 +69,20 @@ final class FlinkScraper
     this.reading = reading;
     this.http = FlinkRestClient.httpClient(reading.requestTimeout());
     this.leading = leading;
+    this.liveness = liveness;
   }
 
   @Override
   public Set<ScrapeResult> fetchResources(RemediationPolicy policy) {
+    return liveness.during(
+        "scraping for policy "
+            + policy.getMetadata().getNamespace()
+            + "/"
+            + policy.getMetadata().getName(),
+        () -> fetchNow(policy));
+  }
+
+  private Set<ScrapeResult> fetchNow(RemediationPolicy policy) {
     Optional<PolicySettings> settings = PolicySettings.parse(policy.getSpec()).settings();
     if (settings.isEmpty()) {
       return Set.of();
@@ -169,7 +182,12 @@ final class FlinkScraper
       Diagnosis d = w.watch().observe();
       metrics.scraped(Duration.ofNanos(System.nanoTime() - start), d);
       return new ScrapeResult(
-          key, at, Optional.of(d), w.watch().window().latest(), Optional.empty());
+          key,
+          at,
+          Optional.of(d),
+          w.watch().window().latest(),
+          Measures.over(w.watch().window().snapshots()),
+          Optional.empty());
     } catch (ScrapeException e) {
       metrics.scrapeFailed(e.failure().name());
       return ScrapeResult.failed(key, at, e.getMessage());

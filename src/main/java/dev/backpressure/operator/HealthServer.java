@@ -7,19 +7,63 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
-/** {@code /metrics} (Prometheus text), {@code /healthz} and {@code /readyz} on one port. */
+/**
+ * {@code /metrics} (Prometheus text), {@code /healthz} and {@code /readyz} on one port, answered on
+ * threads of their own: without them the server reads each request on its one dispatcher thread,
+ * and a client that sends half a request would hold every probe.
+ */
 public final class HealthServer implements AutoCloseable {
 
-  private final HttpServer server;
+  static final int THREADS = 4;
 
-  public HealthServer(int port, PrometheusMeterRegistry registry, BooleanSupplier ready)
+  static {
+    // The JDK server closes a connection whose request or response takes longer than this; read
+    // once, when its first server starts (in the operator's process, this one).
+    System.setProperty(
+        "sun.net.httpserver.maxReqTime", System.getProperty("sun.net.httpserver.maxReqTime", "5"));
+    System.setProperty(
+        "sun.net.httpserver.maxRspTime", System.getProperty("sun.net.httpserver.maxRspTime", "30"));
+  }
+
+  private final HttpServer server;
+  private final ExecutorService threads;
+
+  /**
+   * @param ready what {@code /readyz} says
+   * @param problem why the operator is not live ({@code /healthz} then answers 503), empty if it is
+   */
+  public HealthServer(
+      int port,
+      PrometheusMeterRegistry registry,
+      BooleanSupplier ready,
+      Supplier<Optional<String>> problem)
       throws IOException {
     server = HttpServer.create(new InetSocketAddress(port), 0);
+    AtomicInteger n = new AtomicInteger();
+    threads =
+        Executors.newFixedThreadPool(
+            THREADS,
+            r -> {
+              Thread t = new Thread(r, "http-" + n.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    server.setExecutor(threads);
     server.createContext(
         "/metrics", x -> respond(x, 200, registry.scrape(), "text/plain; version=0.0.4"));
-    server.createContext("/healthz", x -> respond(x, 200, "ok\n", "text/plain"));
+    server.createContext(
+        "/healthz",
+        x -> {
+          Optional<String> why = problem.get();
+          respond(x, why.isEmpty() ? 200 : 503, why.orElse("ok") + "\n", "text/plain");
+        });
     server.createContext(
         "/readyz",
         x -> {
@@ -46,5 +90,6 @@ public final class HealthServer implements AutoCloseable {
   @Override
   public void close() {
     server.stop(1);
+    threads.shutdownNow();
   }
 }

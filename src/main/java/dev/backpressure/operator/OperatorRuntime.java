@@ -44,16 +44,19 @@ public record OperatorRuntime(
     private final ExecutorService scrapes;
     private final ExecutorService requests;
     private final AtomicBoolean closing;
+    private final Liveness liveness;
 
     Running(
         Operator operator,
         ExecutorService scrapes,
         ExecutorService requests,
-        AtomicBoolean closing) {
+        AtomicBoolean closing,
+        Liveness liveness) {
       this.operator = operator;
       this.scrapes = scrapes;
       this.requests = requests;
       this.closing = closing;
+      this.liveness = liveness;
     }
 
     public Operator operator() {
@@ -68,6 +71,14 @@ public record OperatorRuntime(
     public boolean ready() {
       return operator.getRuntimeInfo().isStarted()
           && operator.getRuntimeInfo().allEventSourcesAreHealthy();
+    }
+
+    /**
+     * Why {@code /healthz} fails, or empty: a reconcile or scrape stuck past every timeout, or
+     * informers unhealthy for over a minute.
+     */
+    public Optional<String> problem() {
+      return liveness.problem(operator.getRuntimeInfo().allEventSourcesAreHealthy());
     }
 
     @Override
@@ -139,9 +150,16 @@ public record OperatorRuntime(
                               // included: status 1, from within the shutdown.
                               false)));
             });
+    Liveness liveness = Liveness.forRequestTimeout(scrape.requestTimeout());
     BackpressureReconciler reconciler =
         new BackpressureReconciler(
-            clock, scrapes, requests, new OperatorMetrics(registry), scrape, leading::get);
+            clock,
+            scrapes,
+            requests,
+            new OperatorMetrics(registry),
+            scrape,
+            leading::get,
+            liveness);
     operator.register(
         reconciler,
         c -> {
@@ -152,7 +170,7 @@ public record OperatorRuntime(
           }
         });
     operator.start();
-    return new Running(operator, scrapes, requests, closing);
+    return new Running(operator, scrapes, requests, closing, liveness);
   }
 
   private static ThreadFactory named(String prefix) {

@@ -2,12 +2,14 @@ package dev.backpressure.operator;
 
 import dev.backpressure.diagnosis.Diagnosis;
 import dev.backpressure.flink.JobSnapshot;
+import dev.backpressure.remediation.Measures;
 import java.time.Instant;
 import java.util.Optional;
 
 /**
  * What one scrape of one governed deployment produced: a diagnosis of its window with the latest
- * snapshot, or why Flink could not be read. The polling event source hands these to the reconciler.
+ * snapshot and the measures of its window, or why Flink could not be read. The polling event source
+ * hands these to the reconciler.
  *
  * @param deployment namespace/name of the FlinkDeployment
  */
@@ -16,9 +18,11 @@ public record ScrapeResult(
     Instant at,
     Optional<Diagnosis> diagnosis,
     Optional<JobSnapshot> latest,
+    Optional<Measures> measures,
     Optional<String> failure) {
 
   static ScrapeResult failed(String deployment, Instant at, String why) {
-    return new ScrapeResult(deployment, at, Optional.empty(), Optional.empty(), Optional.of(why));
+    return new ScrapeResult(
+        deployment, at, Optional.empty(), Optional.empty(), Optional.empty(), Optional.of(why));
   }
 }

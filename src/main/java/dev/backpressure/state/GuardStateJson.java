@@ -126,6 +126,16 @@ public final class GuardStateJson {
                   opt(c, "from"),
                   c.hasNonNull("to") ? c.get("to").asText() : null));
         }
+        for (SettingChange c : changes) {
+          if (!Setting.owns(c)) {
+            // A rollback writes these values back with the operator's rights: only its own keys.
+            throw new Unreadable(
+                "the guard state names "
+                    + c.setting().path()
+                    + (c.setting() == Setting.FLINK_CONFIGURATION ? "." + c.key() : "")
+                    + ", which the operator never changes");
+          }
+        }
         JsonNode b = f.path("baseline");
         inFlight =
             Optional.of(
@@ -135,13 +145,13 @@ public final class GuardStateJson {
                     Cause.valueOf(req(f, "cause")),
                     req(f, "remedy"),
                     changes,
-                    Instant.parse(req(f, "appliedAt")),
-                    opt(f, "stableSince").map(Instant::parse),
+                    instant(req(f, "appliedAt")),
+                    opt(f, "stableSince").map(GuardStateJson::instant),
                     new Measures(
                         b.path("worstBackPressure").asDouble(),
                         b.path("throughput").asDouble(),
                         b.path("jobRunning").asBoolean(true)),
-                    opt(f, "rollbackAt").map(Instant::parse),
+                    opt(f, "rollbackAt").map(GuardStateJson::instant),
                     f.path("reason").asText("")));
       }
       List<GuardState.PastChange> history = new ArrayList<>();
@@ -151,8 +161,8 @@ public final class GuardStateJson {
                 req(p, "id"),
                 Cause.valueOf(req(p, "cause")),
                 req(p, "remedy"),
-                Instant.parse(req(p, "appliedAt")),
-                Instant.parse(req(p, "endedAt")),
+                instant(req(p, "appliedAt")),
+                instant(req(p, "endedAt")),
                 GuardState.Outcome.valueOf(req(p, "outcome")),
                 p.path("reason").asText("")));
       }
@@ -161,7 +171,7 @@ public final class GuardStateJson {
         barred.add(
             new GuardState.Bar(
                 req(x, "key"),
-                Instant.parse(req(x, "until")),
+                instant(req(x, "until")),
                 x.path("reason").asText(""),
                 GuardState.Outcome.valueOf(x.path("outcome").asText("ROLLED_BACK"))));
       }
@@ -169,6 +179,19 @@ public final class GuardStateJson {
     } catch (IllegalArgumentException | java.time.format.DateTimeParseException e) {
       throw new Unreadable("the guard state has an invalid field: " + e.getMessage());
     }
+  }
+
+  /** Years the operator can have written: beyond them, date arithmetic overflows. */
+  private static final Instant EARLIEST = Instant.parse("2000-01-01T00:00:00Z");
+
+  private static final Instant LATEST = Instant.parse("2200-01-01T00:00:00Z");
+
+  private static Instant instant(String text) {
+    Instant t = Instant.parse(text);
+    if (t.isBefore(EARLIEST) || !t.isBefore(LATEST)) {
+      throw new IllegalArgumentException(text + " is not a time the operator can have written");
+    }
+    return t;
   }
 
   private static String req(JsonNode n, String field) {

@@ -104,6 +104,15 @@ class OperatorCommandTest {
                         Duration.ofSeconds(60))
                     .group(1));
         assertThat(get(port, "/healthz").statusCode()).isEqualTo(200);
+        // A client that never finishes its request is cut off, not served forever.
+        try (java.net.Socket slow = new java.net.Socket("127.0.0.1", port)) {
+          slow.getOutputStream()
+              .write("GET /healthz HTTP/1.1\r\nHost: x".getBytes(StandardCharsets.US_ASCII));
+          slow.setSoTimeout(20_000); // the server's limit is 5 s; past 20, read() fails the test
+          assertThat(slow.getInputStream().read())
+              .as("the server closed the connection")
+              .isEqualTo(-1);
+        }
         Await.until(
             "/readyz answering 200",
             () -> get(port, "/readyz"),

@@ -55,7 +55,8 @@ class FlinkScraperTest {
             clock,
             new OperatorMetrics(new SimpleMeterRegistry()),
             TestingOperator.SCRAPE,
-            () -> true);
+            () -> true,
+            Liveness.forRequestTimeout(TestingOperator.SCRAPE.requestTimeout()));
     RemediationPolicy policy = new RemediationPolicy();
     policy.setMetadata(new ObjectMetaBuilder().withName("fix").withNamespace("default").build());
     policy.setSpec(new RemediationPolicySpec());
@@ -87,7 +88,8 @@ class FlinkScraperTest {
         new TestingClock(Instant.parse("2026-03-02T10:00:00Z")),
         new OperatorMetrics(new SimpleMeterRegistry()),
         TestingOperator.SCRAPE,
-        () -> true);
+        () -> true,
+        Liveness.forRequestTimeout(TestingOperator.SCRAPE.requestTimeout()));
   }
 
   private static RemediationPolicy policy(String restUrlTemplate) {

@@ -9,64 +9,26 @@ import dev.backpressure.api.RemediationPolicy;
 import dev.backpressure.api.RemediationPolicySpec;
 import dev.backpressure.remediation.ParallelismOverrides;
 import dev.backpressure.testing.Await;
-import dev.backpressure.testing.TestingClock;
 import dev.backpressure.testing.TestingFlinkDeployments;
-import dev.backpressure.testing.TestingFlinkRestServer;
-import dev.backpressure.testing.TestingFlinkRestServer.Fixture;
-import dev.backpressure.testing.TestingKubernetes;
 import dev.backpressure.testing.TestingPolicies;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.ServerSocket;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.flink.kubernetes.operator.api.FlinkDeployment;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * The operator against the Fabric8 mock Kubernetes API (CRUD mode, both CRDs created in it), with
  * Flink REST served from answers recorded from a real Flink 1.20.3 job with a compute bottleneck.
  */
-class OperatorTest {
-
-  private static final Duration WAIT = Duration.ofSeconds(60);
-  private static final String OVERRIDES = "pipeline.jobvertex-parallelism-overrides";
-
-  private TestingKubernetes k8s;
-  private KubernetesClient client;
-  private TestingFlinkRestServer flink;
-  private TestingClock clock;
-  private OperatorRuntime.Running operator;
-
-  @BeforeEach
-  void start() throws Exception {
-    k8s = TestingKubernetes.start();
-    client = k8s.client();
-    flink = TestingFlinkRestServer.replaying(Fixture.load("/fixtures/flink-1.20.3/compute.json"));
-    clock = new TestingClock(Instant.parse("2026-03-02T10:00:00Z"));
-  }
-
-  @AfterEach
-  void stop() {
-    if (operator != null) {
-      operator.close();
-    }
-    flink.close();
-    k8s.close();
-  }
-
-  private void startOperator() {
-    operator = TestingOperator.start(client, clock);
-  }
+class OperatorTest extends MockApiTest {
 
   /**
    * Creates the deployment and then writes its status, as the Flink operator would: the API server
@@ -82,10 +44,6 @@ class OperatorTest {
     RemediationPolicy p = TestingPolicies.quick(name, mode, restUrl);
     p.getSpec().detection.windowSize = 6;
     return p;
-  }
-
-  private FlinkDeployment deployment(String name) {
-    return client.resources(FlinkDeployment.class).inNamespace("default").withName(name).get();
   }
 
   /** Waits for the operator's patch to reach the deployment "orders". */

@@ -6,19 +6,11 @@ import dev.backpressure.api.DeploymentReport;
 import dev.backpressure.api.RemediationPolicy;
 import dev.backpressure.api.RemediationPolicySpec;
 import dev.backpressure.testing.Await;
-import dev.backpressure.testing.TestingClock;
 import dev.backpressure.testing.TestingFlinkDeployments;
-import dev.backpressure.testing.TestingFlinkRestServer;
-import dev.backpressure.testing.TestingFlinkRestServer.Fixture;
-import dev.backpressure.testing.TestingKubernetes;
 import dev.backpressure.testing.TestingPolicies;
 import io.fabric8.kubernetes.api.model.Event;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import org.apache.flink.kubernetes.operator.api.FlinkDeployment;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -27,35 +19,13 @@ import org.junit.jupiter.api.Test;
  * answers the patch with a Status): each refusal is said as what it is, nothing is half-written,
  * and only a concurrent edit is decided again at once.
  */
-class PatchFailureTest {
+class PatchFailureTest extends MockApiTest {
 
-  private static final Duration WAIT = Duration.ofSeconds(60);
-  private static final String OVERRIDES = "pipeline.jobvertex-parallelism-overrides";
   private static final String PATH = "/flinkdeployments/orders";
 
-  private TestingKubernetes k8s;
-  private KubernetesClient client;
-  private TestingFlinkRestServer flink;
-  private OperatorRuntime.Running operator;
-
   @BeforeEach
-  void start() throws Exception {
-    k8s = TestingKubernetes.start();
-    client = k8s.client();
-    flink = TestingFlinkRestServer.replaying(Fixture.load("/fixtures/flink-1.20.3/compute.json"));
-    FlinkDeployment fd = TestingFlinkDeployments.running("orders").build();
-    FlinkDeployment created = client.resource(fd).create();
-    created.setStatus(fd.getStatus());
-    client.resource(created).updateStatus();
-  }
-
-  @AfterEach
-  void stop() {
-    if (operator != null) {
-      operator.close();
-    }
-    flink.close();
-    k8s.close();
+  void createOrders() {
+    TestingFlinkDeployments.running("orders").createIn(client);
   }
 
   private void enforce() {
@@ -64,12 +34,11 @@ class PatchFailureTest {
             TestingPolicies.quick(
                 "fix", RemediationPolicySpec.Mode.Enforce, flink.url().toString()))
         .create();
-    operator =
-        TestingOperator.start(client, new TestingClock(Instant.parse("2026-03-02T10:00:00Z")));
+    startOperator();
   }
 
   private FlinkDeployment deployment() {
-    return client.resources(FlinkDeployment.class).inNamespace("default").withName("orders").get();
+    return deployment("orders");
   }
 
   private List<Event> refusals() {

@@ -180,11 +180,21 @@ class EndToEndTest {
         start(PlaygroundScenario.ROLLBACK, RemediationPolicySpec.Mode.Enforce)) {
       JobMeter meter = new JobMeter(stack.flink.restUrl());
       awaitBackpressure(stack, meter);
+      JobMeter.Reading before = measure(meter);
       String[] keysBefore = configurationKeys(stack);
       stack.startOperator();
 
       DeploymentReport rolledBack = awaitChange(stack, "ROLLED_BACK");
-      System.out.println("rolled back: " + rolledBack.lastChange.reason);
+      System.out.println("rolled back: " + rolledBack.lastChange.reason + "; before: " + before);
+      // The guard's baseline is the rate the job ran at, not Flink's one-minute meter read in the
+      // job's first minute (that gave 343 records/s for a job running at 914).
+      java.util.regex.Matcher baseline =
+          java.util.regex.Pattern.compile("throughput ([0-9.]+) →")
+              .matcher(rolledBack.lastChange.reason);
+      assertThat(baseline.find()).as(rolledBack.lastChange.reason).isTrue();
+      assertThat(Double.parseDouble(baseline.group(1)))
+          .as("the baseline against the job's own counter over 5 s before the operator started")
+          .isBetween(before.eventsPerSecond() * 0.75, before.eventsPerSecond() * 1.25);
 
       assertThat(guard(stack).history())
           .singleElement()

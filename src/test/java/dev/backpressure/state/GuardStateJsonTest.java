@@ -95,4 +95,55 @@ class GuardStateJsonTest {
         .isInstanceOf(GuardStateJson.Unreadable.class)
         .hasMessageContaining("invalid field");
   }
+
+  /** A state whose change in flight changes this one setting, as a forged annotation would. */
+  static GuardState changing(SettingChange change, Instant appliedAt) {
+    return new GuardState(
+        Optional.of(
+            new GuardState.InFlight(
+                "forged",
+                GuardState.Phase.ROLLING_BACK,
+                Cause.COMPUTE_BOTTLENECK,
+                "scale:a1b2",
+                List.of(change),
+                appliedAt,
+                Optional.empty(),
+                new Measures(1000, 10),
+                Optional.of(appliedAt),
+                "forged")),
+        List.of(),
+        List.of());
+  }
+
+  @Test
+  void aStateNamingASettingTheOperatorNeverWritesIsRefused() {
+    SettingChange serviceAccount =
+        SettingChange.config(
+            "kubernetes.jobmanager.service-account", Optional.of("cluster-admin"), "flink");
+    assertThatThrownBy(() -> GuardStateJson.read(GuardStateJson.write(changing(serviceAccount, T))))
+        .isInstanceOf(GuardStateJson.Unreadable.class)
+        .hasMessageContaining(
+            "names spec.flinkConfiguration.kubernetes.jobmanager.service-account, which the"
+                + " operator never changes");
+    SettingChange elsewhere =
+        new SettingChange(Setting.JOB_PARALLELISM, "spec.serviceAccount", Optional.of("a"), "b");
+    assertThatThrownBy(() -> GuardStateJson.read(GuardStateJson.write(changing(elsewhere, T))))
+        .isInstanceOf(GuardStateJson.Unreadable.class)
+        .hasMessageContaining("never changes");
+    for (String key : Setting.OWNED_CONFIGURATION_KEYS) {
+      SettingChange owned = SettingChange.config(key, Optional.empty(), "1");
+      assertThat(Setting.owns(owned)).as(key).isTrue();
+    }
+  }
+
+  @Test
+  void aTimeTheOperatorCannotHaveWrittenIsRefusedAsItIsRead() {
+    SettingChange overrides =
+        SettingChange.config("pipeline.jobvertex-parallelism-overrides", Optional.empty(), "a:2");
+    for (Instant t : List.of(Instant.parse("+1000000-01-01T00:00:00Z"), Instant.EPOCH)) {
+      assertThatThrownBy(() -> GuardStateJson.read(GuardStateJson.write(changing(overrides, t))))
+          .isInstanceOf(GuardStateJson.Unreadable.class)
+          .hasMessageContaining("is not a time the operator can have written");
+    }
+  }
 }
