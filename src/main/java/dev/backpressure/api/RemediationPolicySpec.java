@@ -39,7 +39,7 @@ public class RemediationPolicySpec {
   public String scrapeInterval = "30s";
 
   @JsonPropertyDescription(
-      "The Flink REST address of a deployment, with {name} and {namespace} replaced. Default: http://{name}-rest.{namespace}.svc:8081. Its host must be one the operator allows (Helm value allowedRestHosts).")
+      "The Flink REST address of a deployment, with {name} and {namespace} replaced. Default: http://{name}-rest.{namespace}.svc.cluster.local:8081. Its host must be one the operator allows (Helm value allowedRestHosts).")
   public String restUrlTemplate;
 
   @JsonPropertyDescription("What counts as backpressure, and for how long.")

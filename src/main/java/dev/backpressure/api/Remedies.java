@@ -9,6 +9,9 @@ import io.fabric8.generator.annotation.Pattern;
 /** The fixes a policy allows, and their limits. */
 public class Remedies {
 
+  /** Memory sizes as Flink writes them: a number of bytes, or with k, m or g. */
+  public static final String MEMORY_SIZE = "^[0-9]+(k|m|g|kb|mb|gb)?$";
+
   @Default("true")
   @JsonPropertyDescription(
       "Raise the bottleneck vertex's parallelism (compute bottlenecks, blocking I/O).")
@@ -38,7 +41,7 @@ public class Remedies {
   public Boolean networkMemory = true;
 
   @Default("1g")
-  @Pattern("^[0-9]+(k|m|g|kb|mb|gb)?$")
+  @Pattern(MEMORY_SIZE)
   @JsonPropertyDescription("Network memory per TaskManager is never raised above this.")
   public String maxNetworkMemory = "1g";
 

@@ -18,14 +18,19 @@ public final class Durations {
     String t = text == null ? "" : text.trim();
     Matcher m = SIMPLE.matcher(t);
     if (m.matches()) {
-      long n = Long.parseLong(m.group(1));
-      return switch (m.group(2)) {
-        case "ms" -> Duration.ofMillis(n);
-        case "s" -> Duration.ofSeconds(n);
-        case "m" -> Duration.ofMinutes(n);
-        case "h" -> Duration.ofHours(n);
-        default -> Duration.ofDays(n);
-      };
+      try {
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+          case "ms" -> Duration.ofMillis(n);
+          case "s" -> Duration.ofSeconds(n);
+          case "m" -> Duration.ofMinutes(n);
+          case "h" -> Duration.ofHours(n);
+          default -> Duration.ofDays(n);
+        };
+      } catch (NumberFormatException | ArithmeticException e) {
+        throw new IllegalArgumentException(
+            what + " is longer than any duration, got '" + text + "'");
+      }
     }
     try {
       return Duration.parse(t);

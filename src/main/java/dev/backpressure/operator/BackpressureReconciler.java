@@ -52,7 +52,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
@@ -73,8 +72,7 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
   private static final Logger LOG = LoggerFactory.getLogger(BackpressureReconciler.class);
 
   private final Clock clock;
-  private final ExecutorService scrapes;
-  private final ExecutorService requests;
+  private final ScrapePools pools;
   private final OperatorMetrics metrics;
   private final ScrapeSettings scrape;
   private final BooleanSupplier leading;
@@ -84,15 +82,13 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
 
   public BackpressureReconciler(
       Clock clock,
-      ExecutorService scrapes,
-      ExecutorService requests,
+      ScrapePools pools,
       OperatorMetrics metrics,
       ScrapeSettings scrape,
       BooleanSupplier leading,
       Liveness liveness) {
     this.clock = clock;
-    this.scrapes = scrapes;
-    this.requests = requests;
+    this.pools = pools;
     this.metrics = metrics;
     this.scrape = scrape;
     this.leading = leading;
@@ -132,14 +128,14 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
             .build();
     deployments = new InformerEventSource<>(config, context);
     FlinkScraper scraper =
-        new FlinkScraper(
-            this::governed, scrapes, requests, clock, metrics, scrape, leading, liveness);
+        new FlinkScraper(this::governed, pools, clock, metrics, scrape, leading, liveness);
     PerResourcePollingEventSource<ScrapeResult, RemediationPolicy, String> polling =
         new PerResourcePollingEventSource<>(
             ScrapeResult.class,
             context,
             new PerResourcePollingConfigurationBuilder<ScrapeResult, RemediationPolicy, String>(
                     scraper, Duration.ofSeconds(30))
+                .withExecutorService(pools.polls())
                 .withResourceIDMapper(ScrapeResult::deployment)
                 .withName("flink-rest")
                 .build());
@@ -193,6 +189,8 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
       events.record(policy, EventReason.PolicyInvalid, message);
       conditions.add(
           Conditions.of(Conditions.READY, false, Conditions.INVALID_SPEC, message, generation));
+      // What the status knew of each deployment (the guard state above all) outlives the mistake.
+      status.deployments.addAll(old.deployments);
       return finish(policy, context, old, status, conditions, now, Duration.ofMinutes(5));
     }
     PolicySettings settings = parsed.settings().get();
@@ -218,16 +216,14 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
             "the FlinkDeployment cannot be read, nothing is done to it: " + e.getMessage();
         report.lastDiagnosis = previousDiagnosis(old, report.name);
         report.lastChange = previousChange(old, report.name);
+        report.guardState = recordedGuard(old, report.name).orElse(null);
         events.record(resource, EventReason.DeploymentUnreadable, report.message);
         continue;
       }
       String key = fd.key();
       Optional<String> recorded = recordedGuard(old, report.name);
-      StoredGuard stored = StoredGuard.of(fd, recorded);
+      StoredGuard stored = StoredGuard.of(fd, recorded, now);
       List<String> others = otherPolicies(policy, fd, context);
-      if (!others.isEmpty()) {
-        overlapping.add(fd.name());
-      }
       // A change in flight stays with the policy that made it (its status records it) until it is
       // verified or undone, whatever other policies start selecting the deployment meanwhile.
       boolean seeingItsChangeThrough =
@@ -238,6 +234,8 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
                   .map(GuardState.InFlight::id)
                   .equals(inFlightId(recorded));
       if (!others.isEmpty() && !seeingItsChangeThrough) {
+        overlapping.add(fd.name());
+        report.guardState = recorded.orElse(null);
         report.phase = "Conflict";
         report.message =
             "also selected by "
@@ -247,6 +245,12 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
         continue;
       }
       ScrapeResult result = scraped.get(key);
+      Optional<Instant> stateBegan =
+          stored.state().inFlight().map(f -> f.rollbackAt().orElse(f.appliedAt()));
+      if (result != null && stateBegan.isPresent() && result.at().isBefore(stateBegan.get())) {
+        // Read before our own change (or its undoing) began: it says nothing about the job since.
+        result = null;
+      }
       Optional<DeploymentReport.Diagnosis> diag = Optional.empty();
       if (result != null && result.diagnosis().isPresent()) {
         diag = Optional.of(report(result.diagnosis().get()));
@@ -258,7 +262,7 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
         Optional<FlinkDeploymentDocument> fresh = read(context.getClient(), fd);
         if (fresh.isPresent()) {
           current = fresh.get();
-          stored = StoredGuard.of(current, recorded);
+          stored = StoredGuard.of(current, recorded, now);
         }
       }
       if (result != null
@@ -283,7 +287,7 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
                   context.getClient(),
                   policy,
                   fresh.get(),
-                  StoredGuard.of(fresh.get(), recorded),
+                  StoredGuard.of(fresh.get(), recorded, now),
                   key,
                   settings,
                   result,
@@ -365,18 +369,24 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
   }
 
   /**
-   * The guard state of one deployment, read once: from its annotation, or, when the annotation is
-   * gone, unreadable or names settings the operator never writes, from the record this policy's
-   * status keeps (which tenants cannot write, see the README). Deleting or forging the annotation
-   * thus neither resets the daily budget nor forgets a change in flight, and never makes the
-   * operator write what it does not own.
+   * The guard state of one deployment, read once. The annotation is on an object tenants may edit,
+   * so the copy this policy's status keeps (which they cannot write, see the README) is the
+   * reference: an annotation that is gone, unreadable, names settings the operator never writes, or
+   * has lost changes or bars the copy holds, is replaced from the copy. Deleting or forging it thus
+   * neither resets the daily budget nor forgets a change in flight, and never makes the operator
+   * write what it does not own. One written by another release of the operator is left alone.
    *
    * @param text the annotation as it is, empty when absent
    * @param replaced why the annotation was not used as it is, when it was not
+   * @param foreign why the annotation is left alone and nothing is done, when it is
    */
-  private record StoredGuard(Optional<String> text, GuardState state, Optional<String> replaced) {
+  private record StoredGuard(
+      Optional<String> text,
+      GuardState state,
+      Optional<String> replaced,
+      Optional<String> foreign) {
 
-    static StoredGuard of(FlinkDeploymentDocument fd, Optional<String> recorded) {
+    static StoredGuard of(FlinkDeploymentDocument fd, Optional<String> recorded, Instant now) {
       Optional<String> text =
           Optional.ofNullable(fd.annotations().get(FlinkDeployments.GUARD_ANNOTATION));
       Optional<GuardState> record = recorded.flatMap(StoredGuard::readable);
@@ -385,14 +395,52 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
         return new StoredGuard(
             text,
             kept.orElse(GuardState.initial()),
-            kept.map(r -> "it was removed, while this policy's status holds a record"));
+            kept.map(r -> "it was removed, while this policy's status holds a record"),
+            Optional.empty());
       }
+      GuardState annotated;
       try {
-        return new StoredGuard(text, GuardStateJson.read(text.get()), Optional.empty());
+        annotated = GuardStateJson.read(text.get());
       } catch (GuardStateJson.Unreadable e) {
+        if (e.otherVersion()) {
+          return new StoredGuard(
+              text, GuardState.initial(), Optional.empty(), Optional.of(e.getMessage()));
+        }
         return new StoredGuard(
-            text, record.orElse(GuardState.initial()), Optional.of(e.getMessage()));
+            text,
+            record.orElse(GuardState.initial()),
+            Optional.of(e.getMessage()),
+            Optional.empty());
       }
+      if (record.isPresent() && !extendsRecord(annotated, record.get(), now)) {
+        return new StoredGuard(
+            text,
+            record.get(),
+            Optional.of("it has lost changes or bars this policy's status records"),
+            Optional.empty());
+      }
+      return new StoredGuard(text, annotated, Optional.empty(), Optional.empty());
+    }
+
+    /**
+     * Whether the annotation holds everything the record does that still counts (a later pass only
+     * adds to it): its change in flight, or that change ended; its changes of the last day; its
+     * bars.
+     */
+    private static boolean extendsRecord(GuardState annotated, GuardState record, Instant now) {
+      Set<String> ids = new HashSet<>();
+      annotated.history().forEach(h -> ids.add(h.id()));
+      annotated.inFlight().ifPresent(f -> ids.add(f.id()));
+      boolean inFlightKept = record.inFlight().map(f -> ids.contains(f.id())).orElse(true);
+      boolean historyKept =
+          record.history().stream()
+              .filter(h -> h.endedAt().isAfter(now.minus(Duration.ofDays(1))))
+              .allMatch(h -> ids.contains(h.id()));
+      boolean barsKept =
+          record.barred().stream()
+              .filter(b -> b.until().isAfter(now))
+              .allMatch(b -> annotated.barFor(b.key(), now).isPresent());
+      return inFlightKept && historyKept && barsKept;
     }
 
     private static Optional<GuardState> readable(String text) {
@@ -481,6 +529,15 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
       PolicySettings settings,
       Optional<ScrapeResult> result,
       Instant now) {
+    if (stored.foreign().isPresent()) {
+      String message =
+          "annotation "
+              + FlinkDeployments.GUARD_ANNOTATION
+              + " left as it is, no action: "
+              + stored.foreign().get();
+      events.record(fd.resource(), EventReason.GuardStateUnreadable, message);
+      return new Outcome("Held", message, Optional.empty(), stored.text().get(), false, false);
+    }
     if (stored.replaced().isPresent()) {
       events.record(
           fd.resource(),

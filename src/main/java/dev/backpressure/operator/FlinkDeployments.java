@@ -123,8 +123,8 @@ public final class FlinkDeployments {
    * does).
    */
   public static boolean selects(LabelSelector selector, Map<String, String> labels) {
-    if (selector == null) {
-      return false;
+    if (selector == null || !Selectors.problems(selector, "selector").isEmpty()) {
+      return false; // its policy is refused with the reason; the others are matched as before
     }
     Map<String, String> l = labels == null ? Map.of() : labels;
     if (selector.getMatchLabels() != null) {

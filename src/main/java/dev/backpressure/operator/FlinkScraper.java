@@ -21,7 +21,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -39,8 +38,7 @@ final class FlinkScraper
     implements PerResourcePollingEventSource.ResourceFetcher<ScrapeResult, RemediationPolicy> {
 
   private final Function<RemediationPolicy, List<GenericKubernetesResource>> governed;
-  private final ExecutorService scrapes;
-  private final ExecutorService requests;
+  private final ScrapePools pools;
   private final Clock clock;
   private final OperatorMetrics metrics;
   private final ScrapeSettings reading;
@@ -54,16 +52,14 @@ final class FlinkScraper
 
   FlinkScraper(
       Function<RemediationPolicy, List<GenericKubernetesResource>> governed,
-      ExecutorService scrapes,
-      ExecutorService requests,
+      ScrapePools pools,
       Clock clock,
       OperatorMetrics metrics,
       ScrapeSettings reading,
       BooleanSupplier leading,
       Liveness liveness) {
     this.governed = governed;
-    this.scrapes = scrapes;
-    this.requests = requests;
+    this.pools = pools;
     this.clock = clock;
     this.metrics = metrics;
     this.reading = reading;
@@ -103,7 +99,7 @@ final class FlinkScraper
         continue; // the reconciler reports it; no request goes out for an object it cannot read
       }
       String key = fd.key();
-      running.put(key, scrapes.submit(() -> scrape(key, fd, settings.get())));
+      running.put(key, pools.scrapes().submit(() -> scrape(key, fd, settings.get())));
     }
     Set<ScrapeResult> results = new HashSet<>();
     long deadline = System.nanoTime() + reading.requestTimeout().multipliedBy(3).toNanos();
@@ -150,6 +146,7 @@ final class FlinkScraper
     URI address;
     try {
       address = reading.addresses().resolve(settings.restUrlTemplate(), fd.name(), fd.namespace());
+      reading.addresses().checkResolved(address);
     } catch (RestAddresses.Refused e) {
       metrics.scrapeFailed("REFUSED_ADDRESS");
       return ScrapeResult.failed(key, at, e.getMessage());
@@ -163,7 +160,7 @@ final class FlinkScraper
             new SnapshotReader(
                 new FlinkRestClient(
                     http, address, reading.requestTimeout(), reading.maxAnswerBytes()),
-                requests,
+                pools.requests(),
                 clock);
         String jobId = knownJob != null ? knownJob : reader.resolveJob(null);
         w =

@@ -21,7 +21,7 @@ import java.util.function.Supplier;
  */
 public final class HealthServer implements AutoCloseable {
 
-  static final int THREADS = 4;
+  static final int THREADS = 8;
 
   static {
     // The JDK server closes a connection whose request or response takes longer than this; read

@@ -32,11 +32,15 @@ final class Liveness {
     this.nanoTime = nanoTime;
   }
 
-  /** Ten request timeouts, and at least five minutes: a scrape alone may take three. */
+  /**
+   * Thirty request timeouts, and at least fifteen minutes: a scrape takes at most three, and a pass
+   * over many deployments on a slow API server (whose client retries each call) some more.
+   */
   static Liveness forRequestTimeout(Duration requestTimeout) {
-    Duration ten = requestTimeout.multipliedBy(10);
+    Duration most = requestTimeout.multipliedBy(30);
     return new Liveness(
-        ten.compareTo(Duration.ofMinutes(5)) > 0 ? ten : Duration.ofMinutes(5), System::nanoTime);
+        most.compareTo(Duration.ofMinutes(15)) > 0 ? most : Duration.ofMinutes(15),
+        System::nanoTime);
   }
 
   /** Runs {@code work}, known as {@code what} while it runs. */

@@ -9,11 +9,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,20 +37,13 @@ public record OperatorRuntime(
   /** A started operator; close it to stop. */
   public static final class Running implements AutoCloseable {
     private final Operator operator;
-    private final ExecutorService scrapes;
-    private final ExecutorService requests;
+    private final ScrapePools pools;
     private final AtomicBoolean closing;
     private final Liveness liveness;
 
-    Running(
-        Operator operator,
-        ExecutorService scrapes,
-        ExecutorService requests,
-        AtomicBoolean closing,
-        Liveness liveness) {
+    Running(Operator operator, ScrapePools pools, AtomicBoolean closing, Liveness liveness) {
       this.operator = operator;
-      this.scrapes = scrapes;
-      this.requests = requests;
+      this.pools = pools;
       this.closing = closing;
       this.liveness = liveness;
     }
@@ -74,8 +63,8 @@ public record OperatorRuntime(
     }
 
     /**
-     * Why {@code /healthz} fails, or empty: a reconcile or scrape stuck past every timeout, or
-     * informers unhealthy for over a minute.
+     * Why {@code /healthz} fails, or empty: a reconcile or scrape stuck past every timeout (30
+     * request timeouts, at least 15 minutes), or informers unhealthy for over a minute.
      */
     public Optional<String> problem() {
       return liveness.problem(operator.getRuntimeInfo().allEventSourcesAreHealthy());
@@ -85,8 +74,7 @@ public record OperatorRuntime(
     public void close() {
       closing.set(true);
       operator.stop();
-      scrapes.shutdownNow();
-      requests.shutdownNow();
+      pools.close();
     }
   }
 
@@ -113,9 +101,7 @@ public record OperatorRuntime(
     AtomicBoolean closing = new AtomicBoolean();
     // Without leader election this replica is the only one; with it, it acts once elected.
     AtomicBoolean leading = new AtomicBoolean(leaseNamespace.isEmpty());
-    ExecutorService scrapes = Executors.newFixedThreadPool(scrape.threads(), named("scrape"));
-    ExecutorService requests =
-        Executors.newFixedThreadPool(scrape.threads() * 2, named("flink-rest"));
+    ScrapePools pools = ScrapePools.start(scrape.threads());
     Operator operator =
         new Operator(
             o -> {
@@ -153,13 +139,7 @@ public record OperatorRuntime(
     Liveness liveness = Liveness.forRequestTimeout(scrape.requestTimeout());
     BackpressureReconciler reconciler =
         new BackpressureReconciler(
-            clock,
-            scrapes,
-            requests,
-            new OperatorMetrics(registry),
-            scrape,
-            leading::get,
-            liveness);
+            clock, pools, new OperatorMetrics(registry), scrape, leading::get, liveness);
     operator.register(
         reconciler,
         c -> {
@@ -170,15 +150,6 @@ public record OperatorRuntime(
           }
         });
     operator.start();
-    return new Running(operator, scrapes, requests, closing, liveness);
-  }
-
-  private static ThreadFactory named(String prefix) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
+    return new Running(operator, pools, closing, liveness);
   }
 }

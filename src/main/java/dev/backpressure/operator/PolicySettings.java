@@ -11,7 +11,7 @@ import dev.backpressure.remediation.MemorySize;
 import dev.backpressure.remediation.RemedyLimits;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -32,51 +32,55 @@ public record PolicySettings(
     GuardSettings guard,
     String restUrlTemplate) {
 
-  public static final String DEFAULT_REST_URL = "http://{name}-rest.{namespace}.svc:8081";
+  /**
+   * The Flink operator's REST service, by its full name: a shorter one goes through the DNS search
+   * path, where a name another tenant controls can answer first.
+   */
+  public static final String DEFAULT_REST_URL =
+      "http://{name}-rest.{namespace}.svc.cluster.local:8081";
 
   /** The settings, or every problem found (not just the first). */
   public record Parsed(Optional<PolicySettings> settings, List<String> problems) {}
 
   public static Parsed parse(RemediationPolicySpec spec) {
-    List<String> problems = new ArrayList<>();
     if (spec == null) {
       return new Parsed(Optional.empty(), List.of("spec is missing"));
     }
-    if (spec.selector == null) {
-      problems.add("spec.selector is required: say which FlinkDeployments the policy governs");
-    }
+    // The bounds the CRD declares, then what a schema cannot say; a field already refused by the
+    // first is not judged again by the second.
+    List<String> problems = new ArrayList<>(SchemaCheck.problems(spec, "spec"));
+    problems.addAll(Selectors.problems(spec.selector, "spec.selector"));
     boolean enforce = spec.mode == RemediationPolicySpec.Mode.Enforce;
-    if (enforce
-        && spec.selector != null
-        && (spec.selector.getMatchLabels() == null || spec.selector.getMatchLabels().isEmpty())
-        && (spec.selector.getMatchExpressions() == null
-            || spec.selector.getMatchExpressions().isEmpty())) {
+    if (enforce && spec.selector != null && !Selectors.selectsByLabel(spec.selector)) {
       problems.add(
-          "an Enforce policy must select FlinkDeployments by label (spec.selector.matchLabels):"
-              + " an empty selector would change every FlinkDeployment in the namespace");
+          "an Enforce policy must select FlinkDeployments by label (spec.selector.matchLabels, or"
+              + " a matchExpressions entry with In or Exists): a selector without one would change"
+              + " every FlinkDeployment in the namespace it does not exclude");
     }
     Duration interval = duration(spec.scrapeInterval, "spec.scrapeInterval", problems);
-    if (interval != null && interval.compareTo(Duration.ofSeconds(1)) < 0) {
-      problems.add("spec.scrapeInterval must be at least 1s, got " + spec.scrapeInterval);
+    if (interval != null
+        && (interval.compareTo(Duration.ofSeconds(1)) < 0
+            || interval.compareTo(Duration.ofHours(1)) > 0)) {
+      problems.add("spec.scrapeInterval must be between 1s and 1h, got " + spec.scrapeInterval);
     }
     Detection d = spec.detection == null ? new Detection() : spec.detection;
     Thresholds thresholds = Thresholds.DEFAULTS;
-    Map<String, String> t = new HashMap<>();
-    t.put("backPressuredMsPerSecond", String.valueOf(d.backPressuredMsPerSecond));
-    t.put("busyMsPerSecond", String.valueOf(d.busyMsPerSecond));
-    t.put("sustainSamples", String.valueOf(d.sustainSamples));
-    t.put("sustainDuration", String.valueOf(d.sustainDuration));
-    for (Map.Entry<String, String> e : t.entrySet()) {
+    Map<String, Object> t = new LinkedHashMap<>();
+    t.put("backPressuredMsPerSecond", d.backPressuredMsPerSecond);
+    t.put("busyMsPerSecond", d.busyMsPerSecond);
+    t.put("sustainSamples", d.sustainSamples);
+    t.put("sustainDuration", d.sustainDuration);
+    for (Map.Entry<String, Object> e : t.entrySet()) {
+      if (e.getValue() == null || refused(problems, "spec.detection." + e.getKey())) {
+        continue;
+      }
       try {
-        thresholds = thresholds.with(Map.of(e.getKey(), e.getValue()));
+        thresholds = thresholds.with(Map.of(e.getKey(), String.valueOf(e.getValue())));
       } catch (IllegalArgumentException ex) {
         problems.add("spec.detection." + ex.getMessage().replace("threshold ", ""));
       }
     }
     int window = d.windowSize == null ? 10 : d.windowSize;
-    if (window < 2 || window > 100) {
-      problems.add("spec.detection.windowSize must be in [2, 100], got " + window);
-    }
     if (d.sustainSamples != null && d.sustainSamples > window) {
       problems.add(
           "spec.detection.sustainSamples ("
@@ -88,19 +92,12 @@ public record PolicySettings(
 
     Remedies r = spec.remedies == null ? new Remedies() : spec.remedies;
     MemorySize maxNetwork = null;
-    try {
-      maxNetwork = MemorySize.parse(r.maxNetworkMemory);
-    } catch (IllegalArgumentException e) {
-      problems.add("spec.remedies.maxNetworkMemory: " + e.getMessage());
-    }
-    if (r.maxStepFactor == null || r.maxStepFactor <= 1.0) {
-      problems.add("spec.remedies.maxStepFactor must be more than 1, got " + r.maxStepFactor);
-    }
-    if (r.targetUtilization == null || r.targetUtilization <= 0 || r.targetUtilization > 1) {
-      problems.add("spec.remedies.targetUtilization must be in (0, 1], got " + r.targetUtilization);
-    }
-    if (r.maxParallelism == null || r.maxParallelism < 1) {
-      problems.add("spec.remedies.maxParallelism must be at least 1, got " + r.maxParallelism);
+    if (r.maxNetworkMemory != null && !refused(problems, "spec.remedies.maxNetworkMemory")) {
+      try {
+        maxNetwork = MemorySize.parse(r.maxNetworkMemory);
+      } catch (IllegalArgumentException e) {
+        problems.add("spec.remedies.maxNetworkMemory: " + e.getMessage());
+      }
     }
 
     GuardSpec g = spec.guard == null ? new GuardSpec() : spec.guard;
@@ -111,21 +108,13 @@ public record PolicySettings(
         duration(g.verificationWindow, "spec.guard.verificationWindow", problems);
     Duration barFor = duration(g.barFor, "spec.guard.barFor", problems);
     List<GuardSettings.Window> windows = new ArrayList<>();
-    for (String w : g.excludedWindows == null ? List.<String>of() : g.excludedWindows) {
+    List<String> excluded = g.excludedWindows == null ? List.of() : g.excludedWindows;
+    for (int i = 0; i < excluded.size(); i++) {
       try {
-        windows.add(GuardSettings.Window.parse(w));
+        windows.add(GuardSettings.Window.parse(String.valueOf(excluded.get(i))));
       } catch (IllegalArgumentException e) {
-        problems.add("spec.guard.excludedWindows: " + e.getMessage());
+        problems.add("spec.guard.excludedWindows[" + i + "]: " + e.getMessage());
       }
-    }
-    if (g.minImprovement == null || g.minImprovement < 0 || g.minImprovement > 1) {
-      problems.add("spec.guard.minImprovement must be in [0, 1], got " + g.minImprovement);
-    }
-    if (g.maxThroughputDrop == null || g.maxThroughputDrop < 0 || g.maxThroughputDrop > 1) {
-      problems.add("spec.guard.maxThroughputDrop must be in [0, 1], got " + g.maxThroughputDrop);
-    }
-    if (g.maxChangesPerDay == null || g.maxChangesPerDay < 0) {
-      problems.add("spec.guard.maxChangesPerDay must be 0 or more, got " + g.maxChangesPerDay);
     }
     String template =
         spec.restUrlTemplate == null || spec.restUrlTemplate.isBlank()
@@ -161,12 +150,28 @@ public record PolicySettings(
         List.of());
   }
 
+  /** Longer than any setting means: past it, time arithmetic can overflow. */
+  private static final Duration LONGEST = Duration.ofDays(365);
+
   private static Duration duration(String text, String field, List<String> problems) {
+    if (text == null || refused(problems, field)) {
+      return null;
+    }
     try {
-      return Durations.parse(text, field);
+      Duration d = Durations.parse(text, field);
+      if (d.isNegative() || d.compareTo(LONGEST) > 0) {
+        problems.add(field + " must be between 0 and 365d, got " + text);
+        return null;
+      }
+      return d;
     } catch (IllegalArgumentException e) {
       problems.add(e.getMessage());
       return null;
     }
+  }
+
+  /** Whether a problem with this field is already listed. */
+  private static boolean refused(List<String> problems, String field) {
+    return problems.stream().anyMatch(p -> p.startsWith(field + " ") || p.startsWith(field + ":"));
   }
 }

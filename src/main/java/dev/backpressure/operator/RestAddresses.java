@@ -1,7 +1,9 @@
 package dev.backpressure.operator;
 
+import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -157,6 +159,36 @@ public record RestAddresses(List<String> allowedHosts) {
       regex.append(i == 0 ? "" : "[a-z0-9]([-a-z0-9.]*[a-z0-9])?").append(Pattern.quote(parts[i]));
     }
     return host.toLowerCase(Locale.ROOT).matches(regex.toString());
+  }
+
+  /**
+   * Refuses a host name that resolves to this machine, a link-local address (where cloud metadata
+   * services answer) or the unspecified one: an allowed name can still be pointed there, by an
+   * ExternalName Service for one. An IP address the allow-list names itself is taken as meant. A
+   * name that does not resolve is left to the request, which reports it.
+   */
+  public void checkResolved(URI address) throws Refused {
+    String host = address.getHost();
+    if (host == null || host.startsWith("[") || NUMERIC_HOST.matcher(host).matches()) {
+      return;
+    }
+    InetAddress[] resolved;
+    try {
+      resolved = InetAddress.getAllByName(host);
+    } catch (UnknownHostException e) {
+      return;
+    }
+    for (InetAddress a : resolved) {
+      if (a.isLoopbackAddress() || a.isLinkLocalAddress() || a.isAnyLocalAddress()) {
+        throw new Refused(
+            "the Flink REST host "
+                + host
+                + " resolves to "
+                + a.getHostAddress()
+                + ", a loopback or link-local address the operator does not read",
+            false);
+      }
+    }
   }
 
   private static boolean matches(String entry, String host, boolean ip, URI uri) {

@@ -14,7 +14,7 @@ record WriteFailure(Kind kind, String message) {
   enum Kind {
     /** Someone wrote the deployment after it was read: re-read it and decide again. */
     CONFLICT,
-    /** The operator's service account may not patch it. */
+    /** The operator's service account may not patch it, or its credentials were refused. */
     FORBIDDEN,
     /** The API server (or an admission webhook) refuses the content. */
     INVALID,
@@ -39,7 +39,14 @@ record WriteFailure(Kind kind, String message) {
           "the FlinkDeployment changed while deciding (HTTP " + code + ")" + nothing);
     }
     return switch (code) {
-      case 401, 403 ->
+      case 401 ->
+          new WriteFailure(
+              Kind.FORBIDDEN,
+              "the API server did not accept the operator's credentials (HTTP 401"
+                  + (said.isEmpty() ? "" : ": " + said)
+                  + "): check its service account token"
+                  + nothing);
+      case 403 ->
           new WriteFailure(
               Kind.FORBIDDEN,
               "the operator may not patch flinkdeployments.flink.apache.org in namespace "
@@ -64,12 +71,11 @@ record WriteFailure(Kind kind, String message) {
       default ->
           new WriteFailure(
               Kind.SERVER,
-              "the API server did not take the change ("
+              "the API server did not confirm the change ("
                   + (code <= 0 ? "no answer" : "HTTP " + code)
                   + (said.isEmpty() ? "" : ": " + said)
-                  + ")"
-                  + nothing
-                  + ", trying again on the next pass");
+                  + "); if it was written after all, the next pass reads it from the deployment,"
+                  + " else it is tried again then");
     };
   }
 

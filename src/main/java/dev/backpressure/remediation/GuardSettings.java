@@ -78,12 +78,21 @@ public record GuardSettings(
         throw new IllegalArgumentException(
             "excluded window '" + text + "' must look like 22:00-06:00 (UTC)");
       }
+      Window w;
       try {
-        return new Window(LocalTime.parse(parts[0].trim()), LocalTime.parse(parts[1].trim()));
+        w = new Window(LocalTime.parse(parts[0].trim()), LocalTime.parse(parts[1].trim()));
       } catch (java.time.format.DateTimeParseException e) {
         throw new IllegalArgumentException(
             "excluded window '" + text + "' must look like 22:00-06:00 (UTC)");
       }
+      if (w.start().equals(w.end())) {
+        // contains() would read it as the whole day, which nobody writes as a window.
+        throw new IllegalArgumentException(
+            "excluded window '"
+                + text
+                + "' starts where it ends; for the whole day, use mode DryRun");
+      }
+      return w;
     }
 
     @Override

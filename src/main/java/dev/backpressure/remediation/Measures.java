@@ -46,8 +46,12 @@ public record Measures(double worstBackPressure, double throughput, boolean jobR
     JobSnapshot latest = window.get(window.size() - 1);
     Optional<Measures> now = of(latest);
     OptionalDouble last = recordsOut(latest);
-    if (now.isEmpty() || last.isEmpty()) {
+    if (now.isEmpty()) {
       return now;
+    }
+    if (last.isEmpty()) {
+      // Counters some subtasks do not report yet make no rate; none at all, the meter will do.
+      return hasCounters(latest) ? Optional.empty() : now;
     }
     int from = window.size() - 1;
     double next = last.getAsDouble();
@@ -72,9 +76,29 @@ public record Measures(double worstBackPressure, double throughput, boolean jobR
         new Measures(now.get().worstBackPressure(), (last.getAsDouble() - next) / seconds, true));
   }
 
-  /** The records the sources have emitted so far, if every source's counter was read. */
+  /**
+   * The records the sources have emitted so far, if every subtask of every source reported its
+   * counter (after a restart some report later than others, and a sum without them is no count).
+   */
   private static OptionalDouble recordsOut(JobSnapshot s) {
-    return s.hasMetrics() ? sourcesSum(s, VertexMetric.RECORDS_OUT_TOTAL) : OptionalDouble.empty();
+    if (!s.hasMetrics()) {
+      return OptionalDouble.empty();
+    }
+    for (Vertex v : s.graph().vertices()) {
+      Optional<Aggregate> c = s.metric(v.id(), VertexMetric.RECORDS_OUT_TOTAL);
+      if (s.graph().inputsOf(v.id()).isEmpty()
+          && c.isPresent()
+          && c.get().avg() > 0
+          && Math.abs(c.get().sum() / c.get().avg() - v.parallelism()) > 0.5) {
+        return OptionalDouble.empty();
+      }
+    }
+    return sourcesSum(s, VertexMetric.RECORDS_OUT_TOTAL);
+  }
+
+  private static boolean hasCounters(JobSnapshot s) {
+    return s.graph().vertices().stream()
+        .anyMatch(v -> s.metric(v.id(), VertexMetric.RECORDS_OUT_TOTAL).isPresent());
   }
 
   /** A metric summed over the subtasks of every source, if it was read for all of them. */

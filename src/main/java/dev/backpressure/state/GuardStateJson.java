@@ -17,8 +17,9 @@ import java.util.Optional;
 
 /**
  * The guard state as a small, versioned JSON record, the form it is kept in on the cluster. Reading
- * is strict: a record of another version or one that does not parse is refused with a reason, so
- * that the caller reports it and leaves it alone instead of overwriting what it cannot understand.
+ * is strict: a record that does not parse, or names what the operator never writes, is refused with
+ * a reason; one of another version is refused as such, so that the caller leaves alone what another
+ * release of the operator wrote.
  */
 public final class GuardStateJson {
 
@@ -28,8 +29,20 @@ public final class GuardStateJson {
 
   /** Why a stored record cannot be used. */
   public static final class Unreadable extends Exception {
+    private final boolean otherVersion;
+
     public Unreadable(String message) {
+      this(message, false);
+    }
+
+    Unreadable(String message, boolean otherVersion) {
       super(message);
+      this.otherVersion = otherVersion;
+    }
+
+    /** Written by another release of the operator: to be left as it is, not replaced. */
+    public boolean otherVersion() {
+      return otherVersion;
     }
   }
 
@@ -111,7 +124,8 @@ public final class GuardStateJson {
           "the guard state has version "
               + root.path("version")
               + "; this operator reads version "
-              + GuardState.VERSION);
+              + GuardState.VERSION,
+          root.path("version").isInt());
     }
     try {
       Optional<GuardState.InFlight> inFlight = Optional.empty();
@@ -127,6 +141,7 @@ public final class GuardStateJson {
                   c.hasNonNull("to") ? c.get("to").asText() : null));
         }
         for (SettingChange c : changes) {
+          checkValues(c);
           if (!Setting.owns(c)) {
             // A rollback writes these values back with the operator's rights: only its own keys.
             throw new Unreadable(
@@ -178,6 +193,27 @@ public final class GuardStateJson {
       return new GuardState(inFlight, history, barred);
     } catch (IllegalArgumentException | java.time.format.DateTimeParseException e) {
       throw new Unreadable("the guard state has an invalid field: " + e.getMessage());
+    }
+  }
+
+  /** Values a rollback can write back: a parallelism is a whole number, a memory size is set. */
+  private static void checkValues(SettingChange c) {
+    switch (c.setting()) {
+      case JOB_PARALLELISM -> {
+        for (String v : new String[] {c.from().orElse(null), c.to()}) {
+          if (v == null || !v.matches("[1-9][0-9]{0,5}")) {
+            throw new IllegalArgumentException(
+                "'" + c.key() + "' changes a parallelism to or from '" + v + "'");
+          }
+        }
+      }
+      case TASK_MANAGER_MEMORY -> {
+        if (c.from().isEmpty() || c.to() == null) {
+          throw new IllegalArgumentException(
+              "'" + c.key() + "' changes the TaskManager memory without both values");
+        }
+      }
+      case FLINK_CONFIGURATION -> {}
     }
   }
 

@@ -17,16 +17,13 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** The scraper keeps a window per governed deployment, and only while it is governed. */
 class FlinkScraperTest {
 
-  private final ExecutorService scrapes = Executors.newFixedThreadPool(2);
-  private final ExecutorService requests = Executors.newFixedThreadPool(4);
+  private final ScrapePools pools = ScrapePools.start(2);
   private final TestingFlinkRestServer flink =
       TestingFlinkRestServer.replaying(Fixture.load("/fixtures/flink-1.20.3/compute.json"));
 
@@ -34,8 +31,7 @@ class FlinkScraperTest {
 
   @AfterEach
   void stop() {
-    scrapes.shutdownNow();
-    requests.shutdownNow();
+    pools.close();
     flink.close();
   }
 
@@ -50,8 +46,7 @@ class FlinkScraperTest {
     FlinkScraper scraper =
         new FlinkScraper(
             p -> List.copyOf(governed),
-            scrapes,
-            requests,
+            pools,
             clock,
             new OperatorMetrics(new SimpleMeterRegistry()),
             TestingOperator.SCRAPE,
@@ -83,8 +78,7 @@ class FlinkScraperTest {
   private FlinkScraper scraper(List<GenericKubernetesResource> governed) {
     return new FlinkScraper(
         p -> governed,
-        scrapes,
-        requests,
+        pools,
         new TestingClock(Instant.parse("2026-03-02T10:00:00Z")),
         new OperatorMetrics(new SimpleMeterRegistry()),
         TestingOperator.SCRAPE,

@@ -68,6 +68,19 @@ class GuardStateTrustTest extends MockApiTest {
         .toList();
   }
 
+  /** A tenant's edit of the deployment's annotations. */
+  private void editAnnotations(java.util.function.Consumer<java.util.Map<String, String>> edit) {
+    client
+        .resources(FlinkDeployment.class)
+        .inNamespace("default")
+        .withName("orders")
+        .edit(
+            d -> {
+              edit.accept(d.getMetadata().getAnnotations());
+              return d;
+            });
+  }
+
   /** Applies the compute fix and waits until the policy's status records the change in flight. */
   private String applyAndAwaitRecord(String policy) throws Exception {
     TestingFlinkDeployments.running("orders").createIn(client);
@@ -139,15 +152,7 @@ class GuardStateTrustTest extends MockApiTest {
   void deletingTheAnnotationForgetsNeitherTheChangeInFlightNorTheBudget() throws Exception {
     String id = applyAndAwaitRecord("fix");
 
-    client
-        .resources(FlinkDeployment.class)
-        .inNamespace("default")
-        .withName("orders")
-        .edit(
-            d -> {
-              d.getMetadata().getAnnotations().remove(FlinkDeployments.GUARD_ANNOTATION);
-              return d;
-            });
+    editAnnotations(a -> a.remove(FlinkDeployments.GUARD_ANNOTATION));
 
     String back =
         Await.until("the annotation written back", this::annotation, Optional::isPresent, WAIT)
@@ -188,5 +193,47 @@ class GuardStateTrustTest extends MockApiTest {
         this::deployment,
         d -> !d.getSpec().getFlinkConfiguration().containsKey(OVERRIDES),
         WAIT);
+  }
+
+  @Test
+  void aForgedEmptyStateDoesNotResetWhatThePolicyRecorded() throws Exception {
+    String id = applyAndAwaitRecord("fix");
+
+    String empty = GuardStateJson.write(GuardState.initial());
+    editAnnotations(a -> a.put(FlinkDeployments.GUARD_ANNOTATION, empty));
+
+    String back =
+        Await.until(
+                "the record written back",
+                this::annotation,
+                a -> a.isPresent() && !a.get().equals(empty),
+                WAIT)
+            .orElseThrow();
+    assertThat(GuardStateJson.read(back).inFlight())
+        .hasValueSatisfying(f -> assertThat(f.id()).isEqualTo(id));
+    assertThat(events("GuardStateUnreadable"))
+        .anySatisfy(e -> assertThat(e.getMessage()).contains("has lost changes or bars"));
+  }
+
+  @Test
+  void aStateWrittenByAnotherReleaseIsLeftAsItIs() throws Exception {
+    String later = "{\"version\":2,\"whatever\":true}";
+    FlinkDeployment fd = TestingFlinkDeployments.running("orders").build();
+    fd.getMetadata()
+        .setAnnotations(
+            new java.util.HashMap<>(java.util.Map.of(FlinkDeployments.GUARD_ANNOTATION, later)));
+    FlinkDeployment created = client.resource(fd).create();
+    created.setStatus(fd.getStatus());
+    client.resource(created).updateStatus();
+    enforce("fix");
+    startOperator();
+
+    Await.until(
+        "a warning",
+        () -> events("GuardStateUnreadable"),
+        l -> l.stream().anyMatch(e -> e.getMessage().contains("left as it is")),
+        WAIT);
+    assertThat(annotation()).hasValue(later);
+    assertThat(deployment().getSpec().getFlinkConfiguration()).doesNotContainKey(OVERRIDES);
   }
 }

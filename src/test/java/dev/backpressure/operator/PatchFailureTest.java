@@ -127,7 +127,7 @@ class PatchFailureTest extends MockApiTest {
         Await.until("a PatchRefused event", this::refusals, l -> !l.isEmpty(), WAIT).get(0);
     assertThat(refused.getMessage())
         .contains("HTTP 500: etcdserver: request timed out")
-        .contains("trying again on the next pass");
+        .contains("if it was written after all, the next pass reads it");
     FlinkDeployment patched =
         Await.until(
             "the change on a later pass",

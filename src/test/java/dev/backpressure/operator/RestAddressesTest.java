@@ -120,4 +120,16 @@ class RestAddressesTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("allowed Flink REST host");
   }
+
+  @Test
+  void anAllowedNameThatResolvesToThisMachineIsNotRead() throws Exception {
+    RestAddresses byName = RestAddresses.parse("localhost, 127.0.0.1");
+    URI named = byName.resolve("http://localhost:8081", "orders", "team-a");
+    assertThatThrownBy(() -> byName.checkResolved(named))
+        .isInstanceOf(RestAddresses.Refused.class)
+        .hasMessageContaining("resolves to")
+        .hasMessageContaining("loopback or link-local");
+    // An address the list names itself is taken as meant (the tests' own Flinks listen there).
+    byName.checkResolved(byName.resolve("http://127.0.0.1:8081", "orders", "team-a"));
+  }
 }

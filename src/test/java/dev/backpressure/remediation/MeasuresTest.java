@@ -34,7 +34,7 @@ class MeasuresTest {
         .at(started.plus(uptime))
         .vertex(
             "source",
-            2,
+            1,
             m ->
                 m.backPressured(900)
                     .set(VertexMetric.RECORDS_OUT, meter, meter, meter)
@@ -103,6 +103,27 @@ class MeasuresTest {
             .build();
 
     assertThat(Measures.over(List.of(recorded))).isEqualTo(Measures.of(recorded));
+  }
+
+  @Test
+  void aCounterSomeSubtasksDoNotReportYetIsNoRate() {
+    List<JobSnapshot> w = new ArrayList<>(window(s(100), s(110), s(2), 900));
+    // Two subtasks, one reporting: the sum is one subtask's count.
+    w.add(
+        TestingSnapshots.job()
+            .at(START.plus(s(112)))
+            .vertex(
+                "source",
+                2,
+                m ->
+                    m.backPressured(900)
+                        .set(VertexMetric.RECORDS_OUT, 900, 900, 900)
+                        .set(VertexMetric.RECORDS_OUT_TOTAL, 100_800, 100_800, 100_800))
+            .vertex("map", 2, m -> m.busy(1000).backPressured(0))
+            .edge("source", "map")
+            .build());
+
+    assertThat(Measures.over(w)).isEmpty();
   }
 
   private static Duration s(int seconds) {

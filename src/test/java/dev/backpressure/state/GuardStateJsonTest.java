@@ -126,7 +126,7 @@ class GuardStateJsonTest {
             "names spec.flinkConfiguration.kubernetes.jobmanager.service-account, which the"
                 + " operator never changes");
     SettingChange elsewhere =
-        new SettingChange(Setting.JOB_PARALLELISM, "spec.serviceAccount", Optional.of("a"), "b");
+        new SettingChange(Setting.JOB_PARALLELISM, "spec.serviceAccount", Optional.of("2"), "4");
     assertThatThrownBy(() -> GuardStateJson.read(GuardStateJson.write(changing(elsewhere, T))))
         .isInstanceOf(GuardStateJson.Unreadable.class)
         .hasMessageContaining("never changes");

@@ -16,6 +16,7 @@ import dev.backpressure.flink.VertexMetric;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.EnumSet;
@@ -30,6 +31,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -50,7 +52,14 @@ public final class SnapshotReader {
   private static final int MAX_EXCEPTIONS = 20;
 
   private final FlinkRestClient client;
-  private final ExecutorService pool;
+
+  /**
+   * At most this many of one job's requests run at once: a JobManager that stops answering holds a
+   * few of the shared pool's threads, not every one.
+   */
+  static final int MAX_CONCURRENT_REQUESTS = 4;
+
+  private final Executor pool;
   private final Clock clock;
 
   /**
@@ -78,7 +87,7 @@ public final class SnapshotReader {
 
   public SnapshotReader(FlinkRestClient client, ExecutorService pool, Clock clock) {
     this.client = client;
-    this.pool = pool;
+    this.pool = new BoundedExecutor(pool, MAX_CONCURRENT_REQUESTS);
     this.clock = clock;
   }
 
@@ -129,16 +138,30 @@ public final class SnapshotReader {
    * fetch as well (one more request each), when the cluster has flame graphs enabled.
    */
   public JobSnapshot read(String jobId, Set<String> profileVertices) throws ScrapeException {
+    List<CompletableFuture<?>> pending = new ArrayList<>();
+    try {
+      return read(jobId, profileVertices, pending);
+    } catch (ScrapeException | RuntimeException e) {
+      // The snapshot is lost with its first failure: its requests still waiting are not sent.
+      pending.forEach(f -> f.cancel(false));
+      throw e;
+    }
+  }
+
+  private JobSnapshot read(
+      String jobId, Set<String> profileVertices, List<CompletableFuture<?>> pending)
+      throws ScrapeException {
     int before = client.requestCount();
     String job = "/jobs/" + jobId;
-    CompletableFuture<JsonNode> details = fetch(job);
-    CompletableFuture<JsonNode> config = fetch("/config");
-    CompletableFuture<JsonNode> clusterConfig = fetch("/jobmanager/config");
-    CompletableFuture<JsonNode> jobConfig = fetch(job + "/config");
+    CompletableFuture<JsonNode> details = fetch(job, pending);
+    CompletableFuture<JsonNode> config = fetch("/config", pending);
+    CompletableFuture<JsonNode> clusterConfig = fetch("/jobmanager/config", pending);
+    CompletableFuture<JsonNode> jobConfig = fetch(job + "/config", pending);
     CompletableFuture<JsonNode> exceptions =
-        fetch(job + "/exceptions?maxExceptions=" + MAX_EXCEPTIONS);
+        fetch(job + "/exceptions?maxExceptions=" + MAX_EXCEPTIONS, pending);
     CompletableFuture<JsonNode> tms =
-        fetch("/taskmanagers/metrics?get=" + TASK_MANAGER_METRICS + "&agg=min,max,avg,sum");
+        fetch(
+            "/taskmanagers/metrics?get=" + TASK_MANAGER_METRICS + "&agg=min,max,avg,sum", pending);
 
     ResponseParser.JobDetails jd;
     try {
@@ -167,15 +190,18 @@ public final class SnapshotReader {
     Map<String, CompletableFuture<JsonNode>> flames = new LinkedHashMap<>();
     if (running) {
       for (Vertex v : jd.graph().vertices()) {
-        perVertex.put(
-            v.id(),
+        CompletableFuture<Measurements<VertexMetric>> metrics =
             CompletableFuture.supplyAsync(
-                () -> unchecked(() -> vertexMetrics(jobId, v, version)), pool));
+                () -> unchecked(() -> vertexMetrics(jobId, v, version)), pool);
+        pending.add(metrics);
+        perVertex.put(v.id(), metrics);
       }
       if (Boolean.parseBoolean(configuration.getOrDefault("rest.flamegraph.enabled", "false"))) {
         for (String vertexId : profileVertices) {
           if (jd.graph().vertex(vertexId).isPresent()) {
-            flames.put(vertexId, fetch(job + "/vertices/" + vertexId + "/flamegraph?type=ON_CPU"));
+            flames.put(
+                vertexId,
+                fetch(job + "/vertices/" + vertexId + "/flamegraph?type=ON_CPU", pending));
           }
         }
       }
@@ -385,8 +411,11 @@ public final class SnapshotReader {
     return new Measurements<>(values);
   }
 
-  private CompletableFuture<JsonNode> fetch(String path) {
-    return CompletableFuture.supplyAsync(() -> unchecked(() -> client.get(path)), pool);
+  private CompletableFuture<JsonNode> fetch(String path, List<CompletableFuture<?>> pending) {
+    CompletableFuture<JsonNode> f =
+        CompletableFuture.supplyAsync(() -> unchecked(() -> client.get(path)), pool);
+    pending.add(f);
+    return f;
   }
 
   private interface Request<T> {

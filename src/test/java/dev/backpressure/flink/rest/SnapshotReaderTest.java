@@ -11,6 +11,7 @@ import dev.backpressure.flink.JobSnapshot;
 import dev.backpressure.flink.JobState;
 import dev.backpressure.flink.Vertex;
 import dev.backpressure.flink.VertexMetric;
+import dev.backpressure.testing.Await;
 import dev.backpressure.testing.TestingClock;
 import dev.backpressure.testing.TestingFlinkRestServer;
 import dev.backpressure.testing.TestingFlinkRestServer.Fault;
@@ -22,6 +23,9 @@ import java.util.EnumSet;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -343,5 +347,37 @@ class SnapshotReaderTest {
   @Test
   void findsTheOnlyRunningJob() throws Exception {
     assertThat(reader(Duration.ofSeconds(5)).resolveJob(null)).isEqualTo(COMPUTE.jobId());
+  }
+
+  @Test
+  void aSnapshotThatFailsSendsNoneOfItsWaitingRequests() throws Exception {
+    ThreadPoolExecutor shared =
+        new ThreadPoolExecutor(8, 8, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>());
+    try {
+      // Three answers never come; the details of a job the recording does not know come at once,
+      // as "not found". The snapshot asks six things at once, four at a time.
+      String missing = "00000000000000000000000000000000";
+      flink.fail("/config", new Fault.Hang());
+      flink.fail("/jobmanager/config", new Fault.Hang());
+      flink.fail("/jobs/" + missing + "/config", new Fault.Hang());
+      SnapshotReader reader =
+          new SnapshotReader(
+              new FlinkRestClient(flink.url(), Duration.ofSeconds(1)), shared, Clock.systemUTC());
+
+      assertThatThrownBy(() -> reader.read(missing, Set.of()))
+          .isInstanceOf(ScrapeException.class)
+          .hasMessageContaining("does not exist");
+      Await.until(
+          "the hanging requests to time out",
+          () -> shared.getActiveCount() == 0 && shared.getQueue().isEmpty(),
+          idle -> idle,
+          Duration.ofSeconds(30));
+      // The slot the details free may be taken before the failure is seen; the rest never are.
+      assertThat(flink.requestCount())
+          .as("the details, the three that hung, at most one more; not all six")
+          .isLessThanOrEqualTo(SnapshotReader.MAX_CONCURRENT_REQUESTS + 1);
+    } finally {
+      shared.shutdownNow();
+    }
   }
 }
