@@ -26,7 +26,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Answers recorded from a real Flink 1.20.3 ({@code compute.json}), each altered to hold a value
  * Flink cannot produce: the snapshot is refused with the value named, so nothing is judged from it.
  */
-class ImpossibleAnswersTest {
+public class ImpossibleAnswersTest {
 
   private static final Fixture COMPUTE = Fixture.load("/fixtures/flink-1.20.3/compute.json");
   private static final String JOB = "/jobs/" + COMPUTE.jobId();
@@ -46,7 +46,12 @@ class ImpossibleAnswersTest {
     pool.shutdownNow();
   }
 
-  static Stream<Arguments> alterations() {
+  /**
+   * Each alteration: its name, what it does to the stand-in, the failure it must give and the words
+   * that name the value. The command line runs them too, at a small heap ({@code
+   * cli/HostileDiagnoseTest}).
+   */
+  public static Stream<Arguments> alterations() {
     return Stream.of(
         impossible("busy 99999 ms/s", vertexMetric("busyTimeMsPerSecond", "max", 99999), "99999"),
         impossible("busy below zero", vertexMetric("busyTimeMsPerSecond", "min", -5), "below 0"),
