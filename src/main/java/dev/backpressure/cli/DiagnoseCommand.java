@@ -231,6 +231,9 @@ final class DiagnoseCommand implements Callable<Integer> {
   }
 
   private static String oneLine(Diagnosis d) {
+    if (!d.symptom().backpressured() && d.cause() == Cause.UNKNOWN) {
+      return "backpressure unknown (missing or NaN)";
+    }
     return d.symptom().backpressured()
         ? "backpressured, "
             + d.cause().title()

@@ -122,8 +122,8 @@ public record RestAddresses(List<String> allowedHosts) {
         field
             + " names a host the operator may not read: it reads "
             + String.join(", ", allowedHosts)
-            + " (use the deployment's REST service, e.g. http://{name}-rest.{namespace}.svc:8081, or"
-            + " ask the operator's administrators to allow the host: Helm value allowedRestHosts)",
+            + " (use the deployment's REST service, e.g. http://{name}-rest.{namespace}.svc.cluster.local:8081,"
+            + " or ask the operator's administrators to allow the host: Helm value allowedRestHosts)",
         true);
   }
 

@@ -95,6 +95,9 @@ class HostileDiagnoseTest {
       assertThat(r.exit()).as("%s: exit; said %s", name, err).isEqualTo(2);
       List<String> errors = err.lines().filter(l -> l.startsWith("error:")).toList();
       assertThat(errors).as(err).singleElement().satisfies(l -> assertThat(l).contains(says));
+      assertThat(err)
+          .as("no sample of unreadable metrics passes for health")
+          .doesNotContain("not backpressured");
       assertThat(err).doesNotContain("\tat ").doesNotContain("Exception in thread");
     }
   }

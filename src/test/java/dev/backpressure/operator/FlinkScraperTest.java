@@ -128,4 +128,20 @@ class FlinkScraperTest {
     assertThat(List.of(failed, notJson))
         .allSatisfy(r -> assertThat(r.failure().orElseThrow()).doesNotContain("s3cr3t"));
   }
+
+  @Test
+  void aRedirectIsNotFollowed() throws Exception {
+    FlinkScraper scraper =
+        scraper(List.of(TestingFlinkDeployments.running("orders").buildGeneric()));
+    try (TestingFlinkRestServer elsewhere =
+        TestingFlinkRestServer.replaying(Fixture.load("/fixtures/flink-1.20.3/compute.json"))) {
+      flink.fail("/", new TestingFlinkRestServer.Fault.Redirect(elsewhere.url()));
+
+      assertThat(scraper.fetchResources(policy(flink.url().toString())))
+          .singleElement()
+          .satisfies(
+              r -> assertThat(r.failure()).hasValueSatisfying(m -> assertThat(m).contains("302")));
+      assertThat(elsewhere.requestCount()).isZero();
+    }
+  }
 }

@@ -73,6 +73,9 @@ public final class TestingFlinkRestServer implements AutoCloseable {
 
     /** A 200 that announces a body of this many bytes and sends it, until the client hangs up. */
     record Huge(long bytes) implements Fault {}
+
+    /** A 302 to this address with the same path: where a redirect-following client would go. */
+    record Redirect(URI to) implements Fault {}
   }
 
   private final java.util.concurrent.atomic.AtomicLong bodyBytesSent =
@@ -193,6 +196,9 @@ public final class TestingFlinkRestServer implements AutoCloseable {
           Fault fault = f.getValue();
           if (fault instanceof Fault.Status s) {
             respond(http, s.status(), s.body());
+          } else if (fault instanceof Fault.Redirect r) {
+            http.getResponseHeaders().add("Location", r.to() + path);
+            respond(http, 302, "");
           } else if (fault instanceof Fault.Body b) {
             respond(http, 200, b.body());
           } else if (fault instanceof Fault.Endless) {

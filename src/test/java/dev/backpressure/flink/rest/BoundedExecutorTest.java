@@ -2,6 +2,8 @@ package dev.backpressure.flink.rest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.backpressure.testing.Await;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -34,11 +36,11 @@ class BoundedExecutorTest {
               done.countDown();
             });
       }
+      Await.until("four tasks running", running::get, n -> n == 4, Duration.ofSeconds(10));
       // The other endpoints still get threads: the pool has 12 free.
       CountDownLatch other = new CountDownLatch(1);
       pool.execute(other::countDown);
       assertThat(other.await(10, TimeUnit.SECONDS)).isTrue();
-      assertThat(running.get()).isEqualTo(4);
       release.countDown();
       assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
       assertThat(most.get()).isEqualTo(4);
