@@ -10,9 +10,9 @@ import io.fabric8.kubernetes.api.model.LabelSelector;
 /** What a policy asks for. Field defaults here match the CRD's {@code @Default}s. */
 @ValidationRule(
     value =
-        "self.mode != 'Enforce' || has(self.selector.matchLabels) || has(self.selector.matchExpressions)",
+        "self.mode != 'Enforce' || (has(self.selector.matchLabels) && size(self.selector.matchLabels) > 0) || (has(self.selector.matchExpressions) && self.selector.matchExpressions.exists(e, e.operator == 'In' || e.operator == 'Exists'))",
     message =
-        "an Enforce policy must select FlinkDeployments by label: an empty selector would change every FlinkDeployment in the namespace")
+        "an Enforce policy must select FlinkDeployments by label (matchLabels, or a matchExpressions entry with In or Exists): a selector without one would change every FlinkDeployment in the namespace it does not exclude")
 public class RemediationPolicySpec {
 
   /** Durations as Kubernetes writes them: a number and a unit (ms, s, m, h). */

@@ -402,7 +402,7 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
       try {
         annotated = GuardStateJson.read(text.get());
       } catch (GuardStateJson.Unreadable e) {
-        if (e.otherVersion()) {
+        if (e.otherVersion() && record.isEmpty()) {
           return new StoredGuard(
               text, GuardState.initial(), Optional.empty(), Optional.of(e.getMessage()));
         }
@@ -424,22 +424,44 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
 
     /**
      * Whether the annotation holds everything the record does that still counts (a later pass only
-     * adds to it): its change in flight, or that change ended; its changes of the last day; its
-     * bars.
+     * adds to it): its change in flight as it was applied, or that change ended; its changes of the
+     * last day, unaltered; its bars, none shortened. A change in flight older than a day is left
+     * out: no change is followed that long, and the record may be older than the annotation.
      */
     private static boolean extendsRecord(GuardState annotated, GuardState record, Instant now) {
-      Set<String> ids = new HashSet<>();
-      annotated.history().forEach(h -> ids.add(h.id()));
-      annotated.inFlight().ifPresent(f -> ids.add(f.id()));
-      boolean inFlightKept = record.inFlight().map(f -> ids.contains(f.id())).orElse(true);
+      Instant dayAgo = now.minus(Duration.ofDays(1));
+      Map<String, GuardState.PastChange> past = new HashMap<>();
+      annotated.history().forEach(h -> past.put(h.id(), h));
+      boolean inFlightKept =
+          record
+              .inFlight()
+              .filter(f -> f.appliedAt().isAfter(dayAgo))
+              .map(
+                  f ->
+                      past.containsKey(f.id())
+                          || annotated
+                              .inFlight()
+                              .filter(
+                                  g ->
+                                      g.id().equals(f.id())
+                                          && g.changes().equals(f.changes())
+                                          && g.appliedAt().equals(f.appliedAt())
+                                          && g.baseline().equals(f.baseline()))
+                              .isPresent())
+              .orElse(true);
       boolean historyKept =
           record.history().stream()
-              .filter(h -> h.endedAt().isAfter(now.minus(Duration.ofDays(1))))
-              .allMatch(h -> ids.contains(h.id()));
+              .filter(h -> h.endedAt().isAfter(dayAgo))
+              .allMatch(h -> h.equals(past.get(h.id())));
       boolean barsKept =
           record.barred().stream()
               .filter(b -> b.until().isAfter(now))
-              .allMatch(b -> annotated.barFor(b.key(), now).isPresent());
+              .allMatch(
+                  b ->
+                      annotated
+                          .barFor(b.key(), now)
+                          .filter(a -> !a.until().isBefore(b.until()))
+                          .isPresent());
       return inFlightKept && historyKept && barsKept;
     }
 
@@ -834,7 +856,9 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
             p ->
                 !p.getMetadata().getName().equals(policy.getMetadata().getName())
                     && p.getSpec() != null
-                    && FlinkDeployments.selects(p.getSpec().selector, fd.labels()))
+                    && FlinkDeployments.selects(p.getSpec().selector, fd.labels())
+                    // An invalid policy acts on nothing, so it keeps no other from acting.
+                    && PolicySettings.parse(p.getSpec()).settings().isPresent())
         .forEach(p -> names.add(p.getMetadata().getName()));
     return names.stream().sorted().toList();
   }

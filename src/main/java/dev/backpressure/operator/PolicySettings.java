@@ -58,10 +58,8 @@ public record PolicySettings(
               + " every FlinkDeployment in the namespace it does not exclude");
     }
     Duration interval = duration(spec.scrapeInterval, "spec.scrapeInterval", problems);
-    if (interval != null
-        && (interval.compareTo(Duration.ofSeconds(1)) < 0
-            || interval.compareTo(Duration.ofHours(1)) > 0)) {
-      problems.add("spec.scrapeInterval must be between 1s and 1h, got " + spec.scrapeInterval);
+    if (interval != null && interval.compareTo(Duration.ofSeconds(1)) < 0) {
+      problems.add("spec.scrapeInterval must be at least 1s, got " + spec.scrapeInterval);
     }
     Detection d = spec.detection == null ? new Detection() : spec.detection;
     Thresholds thresholds = Thresholds.DEFAULTS;
@@ -81,7 +79,10 @@ public record PolicySettings(
       }
     }
     int window = d.windowSize == null ? 10 : d.windowSize;
-    if (d.sustainSamples != null && d.sustainSamples > window) {
+    if (d.sustainSamples != null
+        && d.sustainSamples > window
+        && !refused(problems, "spec.detection.sustainSamples")
+        && !refused(problems, "spec.detection.windowSize")) {
       problems.add(
           "spec.detection.sustainSamples ("
               + d.sustainSamples
@@ -160,7 +161,7 @@ public record PolicySettings(
     try {
       Duration d = Durations.parse(text, field);
       if (d.isNegative() || d.compareTo(LONGEST) > 0) {
-        problems.add(field + " must be between 0 and 365d, got " + text);
+        problems.add(field + " must be at most 8760h (a year), got " + text);
         return null;
       }
       return d;
