@@ -46,12 +46,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
@@ -202,6 +200,7 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
     List<String> unreadable = new ArrayList<>();
     int backpressured = 0;
     int remediating = 0;
+    List<RemediationPolicy> actingOthers = actingOthers(policy, context);
     for (GenericKubernetesResource resource : governed) {
       DeploymentReport report = new DeploymentReport();
       report.name = resource.getMetadata().getName();
@@ -223,7 +222,7 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
       String key = fd.key();
       Optional<String> recorded = recordedGuard(old, report.name);
       StoredGuard stored = StoredGuard.of(fd, recorded, now);
-      List<String> others = otherPolicies(policy, fd, context);
+      List<String> others = otherPolicies(actingOthers, fd);
       // A change in flight stays with the policy that made it (its status records it) until it is
       // verified or undone, whatever other policies start selecting the deployment meanwhile.
       boolean seeingItsChangeThrough =
@@ -846,21 +845,31 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
   }
 
   /** Other valid policies of the namespace that select the same deployment. */
-  private static List<String> otherPolicies(
-      RemediationPolicy policy, FlinkDeploymentDocument fd, Context<RemediationPolicy> context) {
-    Set<String> names = new HashSet<>();
-    context
+  /**
+   * The other valid policies of the namespace, parsed once per pass: an invalid policy acts on
+   * nothing, so it keeps no other from acting.
+   */
+  private static List<RemediationPolicy> actingOthers(
+      RemediationPolicy policy, Context<RemediationPolicy> context) {
+    return context
         .getPrimaryCache()
         .list(
             policy.getMetadata().getNamespace(),
             p ->
                 !p.getMetadata().getName().equals(policy.getMetadata().getName())
                     && p.getSpec() != null
-                    && FlinkDeployments.selects(p.getSpec().selector, fd.labels())
-                    // An invalid policy acts on nothing, so it keeps no other from acting.
                     && PolicySettings.parse(p.getSpec()).settings().isPresent())
-        .forEach(p -> names.add(p.getMetadata().getName()));
-    return names.stream().sorted().toList();
+        .toList();
+  }
+
+  /** The names of those of them that select the deployment. */
+  private static List<String> otherPolicies(
+      List<RemediationPolicy> others, FlinkDeploymentDocument fd) {
+    return others.stream()
+        .filter(p -> FlinkDeployments.selects(p.getSpec().selector, fd.labels()))
+        .map(p -> p.getMetadata().getName())
+        .sorted()
+        .toList();
   }
 
   /**

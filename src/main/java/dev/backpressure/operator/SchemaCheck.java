@@ -87,20 +87,10 @@ final class SchemaCheck {
           problems.add(path + " must be a number, got NaN");
         } else if (min != null && (min.inclusive() ? v < min.value() : v <= min.value())) {
           problems.add(
-              path
-                  + " must be "
-                  + (min.inclusive() ? "at least " : "more than ")
-                  + number(min.value())
-                  + ", got "
-                  + value);
+              beyond(path, min.inclusive() ? "at least " : "more than ", min.value(), value));
         } else if (max != null && (max.inclusive() ? v > max.value() : v >= max.value())) {
           problems.add(
-              path
-                  + " must be "
-                  + (max.inclusive() ? "at most " : "less than ")
-                  + number(max.value())
-                  + ", got "
-                  + value);
+              beyond(path, max.inclusive() ? "at most " : "less than ", max.value(), value));
         }
       } else if (value instanceof String s && pattern != null) {
         if (!java.util.regex.Pattern.compile(pattern.value()).matcher(s).find()) {
@@ -122,6 +112,10 @@ final class SchemaCheck {
       return "a size such as 512m or 1g";
     }
     return "text matching " + pattern;
+  }
+
+  private static String beyond(String path, String bound, double limit, Object value) {
+    return path + " must be " + bound + number(limit) + ", got " + value;
   }
 
   private static String number(double v) {
