@@ -8,11 +8,7 @@ public class DeploymentReport {
 
   public String name;
 
-  /**
-   * Healthy, Backpressured, Planned, Advised, Remediating, Verifying, RolledBack, Held, Conflict,
-   * Unreadable.
-   */
-  public String phase;
+  public DeploymentPhase phase;
 
   public String message;
   public Diagnosis lastDiagnosis;

@@ -111,11 +111,12 @@ final class DiagnoseCommand implements Callable<Integer> {
           o ->
               out.printf(
                   Locale.ROOT,
-                  "%-26s default %-6s range %-12s %s%n",
+                  "%-26s default %-6s range %-12s %s%s%n",
                   o.name(),
                   o.defaultValue(),
                   o.range(),
-                  o.description()));
+                  o.description(),
+                  o.whyApart().map(w -> " (" + w + ")").orElse("")));
       out.flush();
       return ExitCodes.HEALTHY;
     }

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 
@@ -59,13 +60,41 @@ public record Thresholds(
           Duration.ofSeconds(15),
           Duration.ofMinutes(5));
 
-  /** One typed option: name, default, range and what it means. */
+  /**
+   * Why a policy waits longer than {@code diagnose} before backpressure counts as sustained: a
+   * one-shot run lasts seconds to a few minutes and only reports, while the operator's verdict can
+   * restart a job, so a burst of a minute must not be enough.
+   */
+  public static final String POLICY_SUSTAINS_LONGER =
+      "a policy waits 2m: its verdict can restart a job, so a burst must not be enough; a one-shot"
+          + " diagnose run lasts minutes and only reports";
+
+  /**
+   * One typed option: name, default, range and what it means.
+   *
+   * @param policyDefault the default of a policy's {@code spec.detection} field of the same name,
+   *     where it differs from {@code diagnose}'s (and {@code whyApart} says why)
+   */
   public record Option(
       String name,
       String defaultValue,
+      Optional<String> policyDefault,
+      Optional<String> whyApart,
       String range,
       String description,
-      BiFunction<Thresholds, String, Thresholds> setter) {}
+      BiFunction<Thresholds, String, Thresholds> setter) {
+
+    Option apart(String policyDefault, String why) {
+      return new Option(
+          name,
+          defaultValue,
+          Optional.of(policyDefault),
+          Optional.of(why),
+          range,
+          description,
+          setter);
+    }
+  }
 
   public static final List<Option> OPTIONS =
       List.of(
@@ -73,14 +102,14 @@ public record Thresholds(
               "backPressuredMsPerSecond",
               1,
               1000,
-              "ms/s a subtask waits on output buffers to count as backpressured",
+              "ms per second a subtask waits on output buffers to count as backpressured",
               Thresholds::backPressuredMsPerSecond,
               (t, v) -> t.copy(b -> b.backPressured = v)),
           number(
               "busyMsPerSecond",
               1,
               1000,
-              "ms/s of busy time at which a subtask counts as busy",
+              "ms per second of busy time at which a subtask counts as busy",
               Thresholds::busyMsPerSecond,
               (t, v) -> t.copy(b -> b.busy = v)),
           number(
@@ -128,7 +157,7 @@ public record Thresholds(
           number(
               "sustainSamples",
               1,
-              1000,
+              100,
               "snapshots a backpressure must span to count as sustained",
               t -> t.sustainSamples(),
               (t, v) -> t.copy(b -> b.samples = (int) Math.round(v))),
@@ -140,12 +169,13 @@ public record Thresholds(
               Thresholds::sustainRatio,
               (t, v) -> t.copy(b -> b.ratio = v)),
           duration(
-              "sustainDuration",
-              Duration.ZERO,
-              Duration.ofHours(1),
-              "time a backpressure must span to count as sustained",
-              Thresholds::sustainDuration,
-              (t, v) -> t.copy(b -> b.duration = v)),
+                  "sustainDuration",
+                  Duration.ZERO,
+                  Duration.ofHours(1),
+                  "time a backpressure must span to count as sustained",
+                  Thresholds::sustainDuration,
+                  (t, v) -> t.copy(b -> b.duration = v))
+              .apart("2m", POLICY_SUSTAINS_LONGER),
           duration(
               "exceptionLookback",
               Duration.ZERO,
@@ -188,6 +218,8 @@ public record Thresholds(
     return new Option(
         name,
         plain(getter.apply(DEFAULTS).doubleValue()),
+        Optional.empty(),
+        Optional.empty(),
         range,
         description,
         (t, text) -> {
@@ -217,6 +249,8 @@ public record Thresholds(
     return new Option(
         name,
         Durations.format(getter.apply(DEFAULTS)),
+        Optional.empty(),
+        Optional.empty(),
         range,
         description,
         (t, text) -> {

@@ -48,7 +48,7 @@ public record PolicySettings(
     }
     // The bounds the CRD declares, then what a schema cannot say; a field already refused by the
     // first is not judged again by the second.
-    List<String> problems = new ArrayList<>(SchemaCheck.problems(spec, "spec"));
+    List<String> problems = new ArrayList<>(SchemaCheck.problems(spec));
     problems.addAll(Selectors.problems(spec.selector, "spec.selector"));
     boolean enforce = spec.mode == RemediationPolicySpec.Mode.Enforce;
     if (enforce && spec.selector != null && !Selectors.selectsByLabel(spec.selector)) {

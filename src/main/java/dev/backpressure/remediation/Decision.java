@@ -7,13 +7,47 @@ import java.util.Optional;
  * The guard's answer for one pass: what to do now, why, and the state to remember afterwards.
  * {@code patch} holds the values to write (the plan's new values, or on a rollback the values they
  * replaced); it is empty unless {@code kind} is {@link Kind#APPLY} or {@link Kind#ROLL_BACK}.
+ * {@code hold} says which precondition held a plan back, only when {@code kind} is {@link
+ * Kind#SKIPPED}: what follows from it (the event's reason) never depends on the wording.
  */
 public record Decision(
-    Kind kind, String reason, List<SettingChange> patch, GuardState next, Optional<Plan> plan) {
+    Kind kind,
+    String reason,
+    List<SettingChange> patch,
+    GuardState next,
+    Optional<Plan> plan,
+    Optional<Hold> hold) {
 
   public Decision {
     patch = List.copyOf(patch);
   }
+
+  public Decision(
+      Kind kind, String reason, List<SettingChange> patch, GuardState next, Optional<Plan> plan) {
+    this(kind, reason, patch, next, plan, Optional.empty());
+  }
+
+  /** The preconditions that hold a plan back, in the order the guard checks them. */
+  public enum Hold {
+    NOT_SETTLED,
+    COOLING_DOWN,
+    DAILY_BUDGET_USED,
+    STATELESS_UPGRADE,
+    EXCLUDED_WINDOW,
+    AUTOSCALER_OWNS_PARALLELISM,
+    AUTOSCALER_OWNS_MEMORY,
+    NOT_RUN_LAST_TIME,
+    BARRED,
+    UNMEASURABLE;
+
+    /** Whether Flink's own autoscaler, not this operator, decides here. */
+    public boolean autoscaler() {
+      return this == AUTOSCALER_OWNS_PARALLELISM || this == AUTOSCALER_OWNS_MEMORY;
+    }
+  }
+
+  /** A plan held back: which precondition, in words. */
+  public record HeldBack(Hold hold, String reason) {}
 
   /** Each kind maps to one event reason and one condition change in the report step. */
   public enum Kind {

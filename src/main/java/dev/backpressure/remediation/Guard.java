@@ -125,10 +125,16 @@ public final class Guard {
     }
     Plan.Change change = (Plan.Change) plan.get();
     boolean failing = failingAtStartup(now, deployment, change);
-    Optional<String> holdBack =
+    Optional<Decision.HeldBack> held =
         holdBack(now, state, settings, deployment, change, measures, failing);
-    if (holdBack.isPresent()) {
-      return new Decision(Decision.Kind.SKIPPED, holdBack.get(), List.of(), state, plan);
+    if (held.isPresent()) {
+      return new Decision(
+          Decision.Kind.SKIPPED,
+          held.get().reason(),
+          List.of(),
+          state,
+          plan,
+          Optional.of(held.get().hold()));
     }
     if (!settings.enforce()) {
       return new Decision(
@@ -174,7 +180,7 @@ public final class Guard {
   }
 
   /** The first precondition that keeps a change from running now, if any. */
-  static Optional<String> holdBack(
+  static Optional<Decision.HeldBack> holdBack(
       Instant now,
       GuardState state,
       GuardSettings settings,
@@ -183,7 +189,8 @@ public final class Guard {
       Optional<Measures> measures,
       boolean failingAtStartup) {
     if (!failingAtStartup && !d.stableAndRunning()) {
-      return Optional.of(
+      return held(
+          Decision.Hold.NOT_SETTLED,
           "the deployment is "
               + d.lifecycleState()
               + " with the job "
@@ -193,7 +200,8 @@ public final class Guard {
     Optional<GuardState.PastChange> last =
         state.history().stream().max((a, b) -> a.endedAt().compareTo(b.endedAt()));
     if (last.isPresent() && last.get().endedAt().plus(settings.cooldown()).isAfter(now)) {
-      return Optional.of(
+      return held(
+          Decision.Hold.COOLING_DOWN,
           "cooling down after the last change until "
               + last.get().endedAt().plus(settings.cooldown()));
     }
@@ -202,30 +210,34 @@ public final class Guard {
             .filter(p -> p.appliedAt().isAfter(now.minus(Duration.ofDays(1))))
             .count();
     if (today >= settings.maxChangesPerDay()) {
-      return Optional.of(
+      return held(
+          Decision.Hold.DAILY_BUDGET_USED,
           "the daily budget of " + settings.maxChangesPerDay() + " changes is used up");
     }
     String mode = d.upgradeMode() == null ? "stateless" : d.upgradeMode().toLowerCase(Locale.ROOT);
     if (mode.equals("stateless") && !settings.allowStateless()) {
-      return Optional.of(
+      return held(
+          Decision.Hold.STATELESS_UPGRADE,
           "upgrade mode is stateless: a restart would lose the job's state (use"
               + " savepoint or last-state, or allow stateless upgrades in the policy)");
     }
     LocalTime clock = LocalTime.ofInstant(now, ZoneOffset.UTC);
     for (GuardSettings.Window w : settings.excludedWindows()) {
       if (w.contains(clock)) {
-        return Optional.of("inside the excluded window " + w + " UTC");
+        return held(Decision.Hold.EXCLUDED_WINDOW, "inside the excluded window " + w + " UTC");
       }
     }
     boolean parallelism = change.changes().stream().anyMatch(Guard::isParallelism);
     boolean memory = change.changes().stream().anyMatch(c -> !isParallelism(c));
     if (parallelism && d.autoscalerEnabled()) {
-      return Optional.of(
+      return held(
+          Decision.Hold.AUTOSCALER_OWNS_PARALLELISM,
           "Flink's autoscaler (job.autoscaler.enabled) owns this deployment's"
               + " parallelism: not changing it");
     }
     if (memory && d.autoscalerMemoryTuning()) {
-      return Optional.of(
+      return held(
+          Decision.Hold.AUTOSCALER_OWNS_MEMORY,
           "Flink's autoscaler memory tuning owns this deployment's memory: not" + " changing it");
     }
     String key = GuardState.barKey(change.cause(), remedyOf(change));
@@ -235,14 +247,16 @@ public final class Guard {
       bar = state.barFor(OVERRIDES_NOT_RUN, now);
     }
     if (bar.isPresent() && bar.get().outcome() == GuardState.Outcome.NOT_TAKEN) {
-      return Optional.of(
+      return held(
+          Decision.Hold.NOT_RUN_LAST_TIME,
           "Flink did not run the last change of this kind ("
               + bar.get().reason()
               + "); not trying one again until "
               + bar.get().until());
     }
     if (bar.isPresent()) {
-      return Optional.of(
+      return held(
+          Decision.Hold.BARRED,
           "this remedy was rolled back ("
               + bar.get().reason()
               + ") and is barred"
@@ -250,11 +264,16 @@ public final class Guard {
               + bar.get().until());
     }
     if (!failingAtStartup && measures.isEmpty()) {
-      return Optional.of(
+      return held(
+          Decision.Hold.UNMEASURABLE,
           "the job's backpressure and throughput cannot be read, so a change could"
               + " not be judged");
     }
     return Optional.empty();
+  }
+
+  private static Optional<Decision.HeldBack> held(Decision.Hold hold, String reason) {
+    return Optional.of(new Decision.HeldBack(hold, reason));
   }
 
   private static Decision follow(

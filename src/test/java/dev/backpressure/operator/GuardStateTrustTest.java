@@ -2,6 +2,7 @@ package dev.backpressure.operator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.backpressure.api.DeploymentPhase;
 import dev.backpressure.api.DeploymentReport;
 import dev.backpressure.api.RemediationPolicy;
 import dev.backpressure.api.RemediationPolicySpec;
@@ -176,8 +177,8 @@ class GuardStateTrustTest extends MockApiTest {
     enforce("two");
     Await.until(
         "policy two standing back",
-        () -> report("two").map(r -> r.phase).orElse(""),
-        "Conflict"::equals,
+        () -> report("two").map(r -> r.phase),
+        p -> p.equals(Optional.of(DeploymentPhase.Conflict)),
         WAIT);
     Await.until(
         "policy one seeing its change through",

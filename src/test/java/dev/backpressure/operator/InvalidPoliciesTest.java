@@ -2,6 +2,7 @@ package dev.backpressure.operator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.backpressure.api.DeploymentPhase;
 import dev.backpressure.api.RemediationPolicy;
 import dev.backpressure.api.RemediationPolicySpec;
 import dev.backpressure.testing.Await;
@@ -185,7 +186,7 @@ class InvalidPoliciesTest extends MockApiTest {
             p.getStatus() != null
                 && !p.getStatus().deployments.isEmpty()
                 && p.getStatus().deployments.get(0).lastDiagnosis != null
-                && !"Conflict".equals(p.getStatus().deployments.get(0).phase),
+                && p.getStatus().deployments.get(0).phase != DeploymentPhase.Conflict,
         WAIT);
     RemediationPolicy b =
         Await.until(

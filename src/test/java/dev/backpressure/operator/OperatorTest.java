@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.backpressure.api.DeploymentPhase;
 import dev.backpressure.api.DeploymentReport;
 import dev.backpressure.api.RemediationPolicy;
 import dev.backpressure.api.RemediationPolicySpec;
@@ -119,7 +120,7 @@ class OperatorTest extends MockApiTest {
             "a plan for the Flink 2.1 deployment and the other one named unreadable",
             () -> policy("watch"),
             x ->
-                report(x, "orders-113").map(r -> "Planned".equals(r.phase)).orElse(false)
+                report(x, "orders-113").map(r -> r.phase == DeploymentPhase.Planned).orElse(false)
                     && report(x, "broken-config").map(r -> r.phase != null).orElse(false),
             WAIT);
     DeploymentReport planned = report(p, "orders-113").orElseThrow();
@@ -127,7 +128,7 @@ class OperatorTest extends MockApiTest {
     assertThat(planned.lastChange.changes).singleElement().asString().startsWith(OVERRIDES);
 
     DeploymentReport broken = report(p, "broken-config").orElseThrow();
-    assertThat(broken.phase).isEqualTo("Unreadable");
+    assertThat(broken.phase).isEqualTo(DeploymentPhase.Unreadable);
     assertThat(broken.message)
         .contains("cannot be read")
         .contains("spec.flinkConfiguration is the text");
@@ -155,7 +156,7 @@ class OperatorTest extends MockApiTest {
         Await.until(
             "a planned change in the policy status",
             () -> policy("watch"),
-            x -> report(x, "orders").map(r -> "Planned".equals(r.phase)).orElse(false),
+            x -> report(x, "orders").map(r -> r.phase == DeploymentPhase.Planned).orElse(false),
             WAIT);
     DeploymentReport r = report(p, "orders").orElseThrow();
     assertThat(r.lastDiagnosis.cause).isEqualTo("COMPUTE_BOTTLENECK");
@@ -405,7 +406,7 @@ class OperatorTest extends MockApiTest {
                       && x.getStatus().conditions.stream()
                           .anyMatch(c -> c.getReason().equals("OverlappingPolicies")),
               WAIT);
-      assertThat(report(p, "orders").orElseThrow().phase).isEqualTo("Conflict");
+      assertThat(report(p, "orders").orElseThrow().phase).isEqualTo(DeploymentPhase.Conflict);
     }
     assertThat(deployment("orders").getSpec().getFlinkConfiguration()).doesNotContainKey(OVERRIDES);
   }

@@ -2,6 +2,7 @@ package dev.backpressure.operator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.backpressure.api.DeploymentPhase;
 import dev.backpressure.api.DeploymentReport;
 import dev.backpressure.api.RemediationPolicy;
 import dev.backpressure.api.RemediationPolicySpec;
@@ -86,7 +87,7 @@ class PatchFailureTest extends MockApiTest {
     enforce();
 
     DeploymentReport r = awaitReport("may not patch");
-    assertThat(r.phase).isEqualTo("Held");
+    assertThat(r.phase).isEqualTo(DeploymentPhase.Held);
     assertThat(r.message)
         .contains("may not patch flinkdeployments.flink.apache.org in namespace default")
         .contains("HTTP 403")

@@ -3,6 +3,7 @@ package dev.backpressure.playground;
 import static dev.backpressure.operator.FlinkDeployments.GUARD_ANNOTATION;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.backpressure.api.DeploymentPhase;
 import dev.backpressure.api.DeploymentReport;
 import dev.backpressure.api.RemediationPolicySpec;
 import dev.backpressure.diagnosis.Cause;
@@ -234,7 +235,7 @@ class EndToEndTest {
           Await.until(
               "advice for the hot key",
               () -> stack.report().orElse(null),
-              r -> "Advised".equals(r.phase),
+              r -> r.phase == DeploymentPhase.Advised,
               MINUTES);
       assertThat(advised.lastDiagnosis.cause).isEqualTo("DATA_SKEW");
       assertThat(advised.lastDiagnosis.vertex).contains("per-key work");

@@ -1,5 +1,6 @@
 package dev.backpressure.playground;
 
+import dev.backpressure.api.DeploymentPhase;
 import dev.backpressure.api.DeploymentReport;
 import dev.backpressure.api.RemediationPolicy;
 import dev.backpressure.api.RemediationPolicySpec;
@@ -147,13 +148,13 @@ public final class Playground {
       PlaygroundScenario scenario,
       RemediationPolicySpec.Mode mode) {
     if (mode == RemediationPolicySpec.Mode.DryRun) {
-      return !stack.events("ChangePlanned").isEmpty() || "Advised".equals(r.phase);
+      return !stack.events("ChangePlanned").isEmpty() || r.phase == DeploymentPhase.Advised;
     }
     String outcome = r.lastChange == null ? "" : r.lastChange.outcome;
     return switch (scenario.expect) {
       case VERIFIED -> "VERIFIED".equals(outcome);
       case ROLLED_BACK -> "ROLLED_BACK".equals(outcome) && stack.flink.rollouts() >= 3;
-      case ADVICE -> "Advised".equals(r.phase);
+      case ADVICE -> r.phase == DeploymentPhase.Advised;
     };
   }
 

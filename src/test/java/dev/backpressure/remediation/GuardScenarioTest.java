@@ -290,7 +290,10 @@ class GuardScenarioTest {
                 Optional.of(new Measures(1000, 6000)),
                 false))
         .hasValueSatisfying(
-            r -> assertThat(r).startsWith("Flink did not run the last change of this kind"));
+            r -> {
+              assertThat(r.hold()).isEqualTo(Decision.Hold.NOT_RUN_LAST_TIME);
+              assertThat(r.reason()).startsWith("Flink did not run the last change of this kind");
+            });
   }
 
   @Test
