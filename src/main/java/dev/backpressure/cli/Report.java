@@ -287,8 +287,8 @@ final class Report {
   }
 
   /**
-   * Flink does not count local channels in input pool usage (flink-facts §3): a vertex that
-   * receives nothing over the network shows "local" rather than a misleading 0.
+   * Flink does not count local channels in input pool usage: a vertex that receives nothing over
+   * the network shows "local" rather than a misleading 0.
    */
   private String inPool(Vertex v) {
     if (latest.graph().inputEdgesOf(v.id()).isEmpty()) {

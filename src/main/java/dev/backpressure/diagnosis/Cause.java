@@ -1,6 +1,6 @@
 package dev.backpressure.diagnosis;
 
-/** The causes of backpressure the classifier tells apart (DESIGN.md, "Causes it tells apart"). */
+/** The causes of backpressure the classifier tells apart. */
 public enum Cause {
   HEALTHY("healthy", "no sustained backpressure"),
   COMPUTE_BOTTLENECK("compute bottleneck", "the bottleneck's subtasks are all busy computing"),

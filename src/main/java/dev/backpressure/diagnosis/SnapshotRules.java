@@ -39,7 +39,7 @@ final class SnapshotRules {
   /** Fewer on-CPU samples than this say more about chance than about where the time goes. */
   static final int MIN_FLAME_SAMPLES = 20;
 
-  /** Frames where serialization work happens (flink-facts §6). */
+  /** Frames where serialization work happens. */
   private static final Predicate<String> SERIALIZER_FRAME =
       Pattern.compile(
               "com\\.esotericsoftware\\.kryo\\.|KryoSerializer\\.|PojoSerializer\\.|"

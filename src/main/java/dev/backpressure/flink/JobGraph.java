@@ -8,9 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
-/**
- * The job's vertices and the exchanges between them; a DAG even for iterations (flink-facts §7).
- */
+/** The job's vertices and the exchanges between them; a DAG even for iterations. */
 public record JobGraph(List<Vertex> vertices, List<Edge> edges) {
 
   public JobGraph {

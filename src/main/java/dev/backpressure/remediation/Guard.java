@@ -20,7 +20,7 @@ import java.util.stream.Collectors;
 
 /**
  * Decides whether a plan may run now and, for a change in flight, whether it is verified, still
- * settling, or must be rolled back (DESIGN.md, "Safety model of a change"). Pure: the time, the
+ * settling, or must be rolled back (the README's "What a change goes through"). Pure: the time, the
  * remembered state and what was observed come in; a {@link Decision} with the next state comes out.
  */
 public final class Guard {

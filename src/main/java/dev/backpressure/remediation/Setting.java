@@ -3,8 +3,8 @@ package dev.backpressure.remediation;
 import java.util.Set;
 
 /**
- * A place in a FlinkDeployment this operator may change. Only these: DESIGN.md, "Patches touch only
- * the keys this operator owns".
+ * A place in a FlinkDeployment this operator may change; it writes nowhere else, so that what it
+ * owns (and what a GitOps tool must leave to it) is this list.
  */
 public enum Setting {
   /** A key of {@code spec.flinkConfiguration}. */

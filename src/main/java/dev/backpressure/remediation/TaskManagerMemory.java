@@ -1,8 +1,8 @@
 package dev.backpressure.remediation;
 
 /**
- * A TaskManager's memory, broken down the way Flink derives it at startup (flink-facts §1). All
- * sizes in bytes through {@link MemorySize}.
+ * A TaskManager's memory, broken down the way Flink derives it at startup
+ * (TaskExecutorProcessUtils). All sizes in bytes through {@link MemorySize}.
  */
 public record TaskManagerMemory(
     MemorySize frameworkHeap,

@@ -9,9 +9,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Keeps the decision core pure (DESIGN.md, "Where things live"): the snapshot model, the classifier
- * and the planner import no Kubernetes, JOSDK, HTTP or JSON library, and dependencies point one
- * way: operator/cli → remediation → diagnosis → flink model.
+ * Keeps the decision core pure: the snapshot model, the classifier and the planner import no
+ * Kubernetes, JOSDK, HTTP or JSON library, and dependencies point one way: operator/cli →
+ * remediation → diagnosis → flink model.
  */
 class LayeringTest {
 

@@ -20,8 +20,8 @@ import java.util.OptionalDouble;
 import java.util.Set;
 
 /**
- * Maps the JSON bodies of Flink's REST API (flink-facts §4, both the 1.x and the 2.x shapes) to the
- * snapshot model, refusing bodies that lack what the model needs.
+ * Maps the JSON bodies of Flink's REST API (both the 1.x and the 2.x shapes) to the snapshot model,
+ * refusing bodies that lack what the model needs.
  */
 final class ResponseParser {
 

@@ -65,7 +65,7 @@ public final class SnapshotReader {
   /**
    * The vertex metrics a vertex had when last listed (per job and vertex), so that the next
    * snapshot asks only for what exists: an aggregated request naming one missing metric answers
-   * nothing at all (flink-facts §4).
+   * nothing at all.
    */
   private final Map<String, Listed> availableByVertex = new ConcurrentHashMap<>();
 

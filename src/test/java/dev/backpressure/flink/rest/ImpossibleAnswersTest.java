@@ -49,7 +49,7 @@ public class ImpossibleAnswersTest {
   /**
    * Each alteration: its name, what it does to the stand-in, the failure it must give and the words
    * that name the value. The command line runs them too, at a small heap ({@code
-   * cli/HostileDiagnoseTest}).
+   * cli/HostileDiagnoseIT}).
    */
   public static Stream<Arguments> alterations() {
     return Stream.of(

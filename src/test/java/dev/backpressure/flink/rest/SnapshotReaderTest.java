@@ -163,7 +163,7 @@ class SnapshotReaderTest {
 
   @Test
   void readsTheFlink2ExceptionShape() throws Exception {
-    // Flink 2.x has no root-exception, only exceptionHistory (flink-facts §4); adjusted from the
+    // Flink 2.x has no root-exception, only exceptionHistory; adjusted from the
     // recorded 1.20.3 answer.
     flink.rewrite(
         "/jobs/" + COMPUTE.jobId() + "/exceptions",

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
  * otherwise go on reconciling. A replica that is closed on purpose is not one that lost. A stand-by
  * leaves Flink alone: its scrapes would only add load on every JobManager.
  */
-class LeaderElectionTest {
+class LeaderElectionIT {
 
   @Test
   void aReplicaWhoseLeaseAnotherTookGivesUp() throws Exception {

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  * time): each is watched until it has shown its scenario's signal over a whole window, and the
  * verdict of that window must name the right cause at the right vertex.
  */
-class SingleTaskManagerScenariosTest {
+class SingleTaskManagerScenariosIT {
 
   private static TestingFlinkCluster flink;
 

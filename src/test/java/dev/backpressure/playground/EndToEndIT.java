@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * operator. Assertions are on the FlinkDeployment spec, the policy status, the events and the job's
  * own metrics.
  */
-class EndToEndTest {
+class EndToEndIT {
 
   private static final String OVERRIDES = "pipeline.jobvertex-parallelism-overrides";
   private static final Duration MINUTES = Duration.ofMinutes(4);
@@ -32,7 +32,7 @@ class EndToEndTest {
    * On the build's Flink 1.20, through a per-vertex override; on Flink 2.x, where the
    * FlinkDeployment declares {@code v2_1} and keeps its configuration nested, through the job's
    * parallelism, because Flink 2.x drops overrides given at submission (FLINK-38770, which {@code
-   * ParallelismOverridesAtSubmissionTest} shows on the same Flink).
+   * ParallelismOverridesAtSubmissionIT} shows on the same Flink).
    */
   @ParameterizedTest(name = "on Flink {0}")
   @ValueSource(strings = {"1", "2"})

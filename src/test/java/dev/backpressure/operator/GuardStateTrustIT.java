@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * write what it does not own, a deleted one neither resets the budget nor forgets a change in
  * flight, and a second policy does not take a change in flight from the one that made it.
  */
-class GuardStateTrustTest extends MockApiTest {
+class GuardStateTrustIT extends MockApiTest {
 
   private static final String ACCOUNT = "kubernetes.jobmanager.service-account";
 

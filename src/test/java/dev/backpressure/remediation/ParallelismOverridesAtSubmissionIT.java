@@ -29,7 +29,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * JobGraph only, and the 2.x client submits a StreamGraph). When {@code src/test/flink2/pom.xml}
  * moves to a release that applies them, this fails, and the planner can go back to overrides there.
  */
-class ParallelismOverridesAtSubmissionTest {
+class ParallelismOverridesAtSubmissionIT {
 
   private static final JsonMapper JSON = JsonMapper.builder().build();
 

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
  * The operator against the Fabric8 mock Kubernetes API (CRUD mode, both CRDs created in it), with
  * Flink REST served from answers recorded from a real Flink 1.20.3 job with a compute bottleneck.
  */
-class OperatorTest extends MockApiTest {
+class OperatorIT extends MockApiTest {
 
   /**
    * Creates the deployment and then writes its status, as the Flink operator would: the API server

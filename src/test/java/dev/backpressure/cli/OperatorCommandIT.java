@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
  * against the test API. It serves health, readiness and metrics, diagnoses, and on SIGTERM stops
  * within a pod's grace period with status 143 (128 + SIGTERM), as a graceful stop should.
  */
-class OperatorCommandTest {
+class OperatorCommandIT {
 
   private static final Pattern STARTED = Pattern.compile("metrics and health on :(\\d+)");
   private static final HttpClient HTTP = HttpClient.newHttpClient();

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
  * answers the patch with a Status): each refusal is said as what it is, nothing is half-written,
  * and only a concurrent edit is decided again at once.
  */
-class PatchFailureTest extends MockApiTest {
+class PatchFailureIT extends MockApiTest {
 
   private static final String PATH = "/flinkdeployments/orders";
 

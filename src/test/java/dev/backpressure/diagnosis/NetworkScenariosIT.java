@@ -11,10 +11,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The network causes on real Flink clusters shaped for them: one slot per TaskManager, so that
- * exchanges cross Netty and the buffer pools report real usage (flink-facts §8), or too little
- * network memory for the job to start.
+ * exchanges cross Netty and the buffer pools report real usage, or too little network memory for
+ * the job to start.
  */
-class NetworkScenariosTest {
+class NetworkScenariosIT {
 
   private static Observation.Result run(Scenario scenario) throws Exception {
     try (TestingFlinkCluster flink = scenario.cluster().start()) {

@@ -22,7 +22,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * huge, impossible. Each ends the process with exit 2 and one line saying what was wrong, and no
  * stack trace; answers recorded from a real Flink 1.20.3 ({@code compute.json}), altered.
  */
-class HostileDiagnoseTest {
+class HostileDiagnoseIT {
 
   private static final Fixture COMPUTE = Fixture.load("/fixtures/flink-1.20.3/compute.json");
 
