@@ -23,6 +23,13 @@ record Finding(
 
   static Finding healthy(Optional<Vertex> worst, double worstBp, List<Evidence> evidence) {
     return new Finding(
-        false, worst, worstBp, Cause.HEALTHY, Optional.empty(), 0.9, evidence, List.of());
+        false,
+        worst,
+        worstBp,
+        Cause.HEALTHY,
+        Optional.empty(),
+        Confidence.HEALTHY.value,
+        evidence,
+        List.of());
   }
 }

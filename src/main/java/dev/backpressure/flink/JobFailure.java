@@ -7,8 +7,17 @@ package dev.backpressure.flink;
 public record JobFailure(
     String exceptionName, String stacktrace, long timestampMillis, String taskName) {
 
-  /** Whether the exception name or any line of the stack trace contains the text. */
-  public boolean mentions(String text) {
+  /** Whether the exception shows the sign, in its name or any line of its stack trace. */
+  public boolean shows(FailureSign sign) {
+    return mentions(sign.text());
+  }
+
+  /** Whether it shows any of the signs. */
+  public boolean showsAny(java.util.Collection<FailureSign> signs) {
+    return signs.stream().anyMatch(this::shows);
+  }
+
+  private boolean mentions(String text) {
     return (exceptionName != null && exceptionName.contains(text))
         || (stacktrace != null && stacktrace.contains(text));
   }

@@ -2,6 +2,7 @@ package dev.backpressure.operator;
 
 import dev.backpressure.api.Remedies;
 import dev.backpressure.remediation.Plan;
+import dev.backpressure.remediation.RemedyKind;
 import dev.backpressure.remediation.SettingChange;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,18 +21,22 @@ final class RemedyFilter {
     }
     List<String> refused = new ArrayList<>();
     for (SettingChange s : c.changes()) {
-      String key = s.key();
-      if ((key.equals("pipeline.jobvertex-parallelism-overrides")
-              || key.equals("spec.job.parallelism"))
-          && !Boolean.TRUE.equals(remedies.scaleUp)) {
-        refused.add("scaling (spec.remedies.scaleUp is false)");
-      } else if ((key.startsWith("taskmanager.memory.")
-              || key.equals("spec.taskManager.resource.memory"))
-          && !Boolean.TRUE.equals(remedies.networkMemory)) {
-        refused.add("network memory (spec.remedies.networkMemory is false)");
-      } else if (key.startsWith("taskmanager.network.memory.")
-          && !Boolean.TRUE.equals(remedies.buffersPerChannel)) {
-        refused.add("buffers per channel (spec.remedies.buffersPerChannel is false)");
+      switch (RemedyKind.of(s)) {
+        case SCALING -> {
+          if (!Boolean.TRUE.equals(remedies.scaleUp)) {
+            refused.add("scaling (spec.remedies.scaleUp is false)");
+          }
+        }
+        case NETWORK_MEMORY -> {
+          if (!Boolean.TRUE.equals(remedies.networkMemory)) {
+            refused.add("network memory (spec.remedies.networkMemory is false)");
+          }
+        }
+        case BUFFERS_PER_CHANNEL -> {
+          if (!Boolean.TRUE.equals(remedies.buffersPerChannel)) {
+            refused.add("buffers per channel (spec.remedies.buffersPerChannel is false)");
+          }
+        }
       }
     }
     if (refused.isEmpty()) {

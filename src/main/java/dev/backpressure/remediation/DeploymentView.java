@@ -1,5 +1,6 @@
 package dev.backpressure.remediation;
 
+import dev.backpressure.flink.FlinkOptions;
 import dev.backpressure.flink.FlinkVersion;
 import dev.backpressure.flink.JobSnapshot;
 import java.util.HashMap;
@@ -43,11 +44,6 @@ public record DeploymentView(
   }
 
   public int slotsPerTaskManager() {
-    try {
-      return Integer.parseInt(
-          effectiveConfiguration.getOrDefault("taskmanager.numberOfTaskSlots", "1").trim());
-    } catch (NumberFormatException e) {
-      return 1;
-    }
+    return FlinkOptions.TASK_SLOTS.intIn(effectiveConfiguration);
   }
 }

@@ -4,6 +4,7 @@ import dev.backpressure.diagnosis.Cause;
 import dev.backpressure.diagnosis.Diagnosis;
 import dev.backpressure.diagnosis.Durations;
 import dev.backpressure.diagnosis.Numbers;
+import dev.backpressure.flink.FailureSign;
 import dev.backpressure.flink.JobFailure;
 import dev.backpressure.flink.JobState;
 import java.time.Duration;
@@ -11,6 +12,7 @@ import java.time.Instant;
 import java.time.LocalTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -24,20 +26,6 @@ import java.util.stream.Collectors;
  * remembered state and what was observed come in; a {@link Decision} with the next state comes out.
  */
 public final class Guard {
-
-  /** The startup failure a network memory change can end. */
-  static final String BUFFER_SHORTAGE = "Insufficient number of network buffers";
-
-  /** Failures that mean a change broke the job rather than merely not helping. */
-  static final List<String> FATAL_FAILURES =
-      List.of(
-          BUFFER_SHORTAGE,
-          "Timeout triggered when requesting exclusive buffers",
-          "Direct buffer memory",
-          "Could not allocate enough memory segments",
-          "MemoryAllocationException",
-          "MemoryReservationException",
-          "OutOfMemoryError");
 
   /** How recent a startup failure must be to count as the job's present state. */
   static final Duration FAILING_LOOKBACK = Duration.ofMinutes(5);
@@ -176,7 +164,8 @@ public final class Guard {
     }
     long since = now.minus(FAILING_LOOKBACK).toEpochMilli();
     return d.failures().stream()
-        .anyMatch(x -> x.timestampMillis() >= since && x.mentions(BUFFER_SHORTAGE));
+        .anyMatch(
+            x -> x.timestampMillis() >= since && x.shows(FailureSign.INSUFFICIENT_NETWORK_BUFFERS));
   }
 
   /** The first precondition that keeps a change from running now, if any. */
@@ -522,11 +511,11 @@ public final class Guard {
         d.failures().stream()
             .filter(x -> x.timestampMillis() >= f.appliedAt().toEpochMilli())
             .toList();
+    // Every sign of a job short of memory means the change broke it rather than merely not
+    // helping.
     for (JobFailure x : since) {
-      for (String fatal : FATAL_FAILURES) {
-        if (x.mentions(fatal)) {
-          return Optional.of("the job failed after the change: " + x.headline());
-        }
+      if (x.showsAny(EnumSet.allOf(FailureSign.class))) {
+        return Optional.of("the job failed after the change: " + x.headline());
       }
     }
     if (since.size() >= MAX_RESTARTS) {
@@ -547,28 +536,21 @@ public final class Guard {
   }
 
   static boolean isParallelism(SettingChange c) {
-    return c.setting() == Setting.JOB_PARALLELISM || c.key().equals(ParallelismOverrides.KEY);
+    return RemedyKind.of(c) == RemedyKind.SCALING;
   }
 
   /**
    * A name for the kind of change, stable across passes: part of the key a failure is barred by.
    */
   static String remedyOf(Plan.Change change) {
-    List<String> parts = new ArrayList<>();
-    if (change.changes().stream().anyMatch(Guard::isParallelism)) {
-      parts.add("scale:" + change.target().map(v -> v.id()).orElse("job"));
-    }
-    if (change.changes().stream()
-        .anyMatch(
-            c ->
-                c.key().startsWith("taskmanager.memory.")
-                    || c.setting() == Setting.TASK_MANAGER_MEMORY)) {
-      parts.add("network-memory");
-    }
-    if (change.changes().stream()
-        .anyMatch(c -> c.key().startsWith("taskmanager.network.memory."))) {
-      parts.add("buffers-per-channel");
-    }
-    return parts.stream().collect(Collectors.joining("+"));
+    Set<RemedyKind> kinds = EnumSet.noneOf(RemedyKind.class);
+    change.changes().forEach(c -> kinds.add(RemedyKind.of(c)));
+    return kinds.stream()
+        .map(
+            k ->
+                k == RemedyKind.SCALING
+                    ? k.label() + ":" + change.target().map(v -> v.id()).orElse("job")
+                    : k.label())
+        .collect(Collectors.joining("+"));
   }
 }

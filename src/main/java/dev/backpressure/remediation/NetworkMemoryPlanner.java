@@ -1,5 +1,6 @@
 package dev.backpressure.remediation;
 
+import dev.backpressure.flink.FlinkOptions;
 import dev.backpressure.remediation.TaskManagerMemoryModel.InvalidMemoryConfiguration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -168,8 +169,9 @@ final class NetworkMemoryPlanner {
   }
 
   private static String stateBackend(DeploymentView d) {
-    Map<String, String> c = d.effectiveConfiguration();
-    return c.getOrDefault("state.backend.type", c.getOrDefault("state.backend", "hashmap"))
+    return FlinkOptions.STATE_BACKEND
+        .in(d.effectiveConfiguration())
+        .orElse(FlinkOptions.STATE_BACKEND.defaultValue().orElse("hashmap"))
         .toLowerCase(Locale.ROOT);
   }
 

@@ -1,5 +1,6 @@
 package dev.backpressure.remediation;
 
+import dev.backpressure.flink.FlinkOptions;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -10,7 +11,7 @@ import java.util.stream.Collectors;
  */
 public final class ParallelismOverrides {
 
-  public static final String KEY = "pipeline.jobvertex-parallelism-overrides";
+  public static final String KEY = FlinkOptions.PARALLELISM_OVERRIDES.key();
 
   private ParallelismOverrides() {}
 

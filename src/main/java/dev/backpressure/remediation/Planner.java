@@ -4,6 +4,7 @@ import dev.backpressure.diagnosis.Cause;
 import dev.backpressure.diagnosis.Diagnosis;
 import dev.backpressure.diagnosis.Numbers;
 import dev.backpressure.flink.Aggregate;
+import dev.backpressure.flink.FlinkOptions;
 import dev.backpressure.flink.FlinkVersion;
 import dev.backpressure.flink.JobFailure;
 import dev.backpressure.flink.JobSnapshot;
@@ -25,9 +26,9 @@ import java.util.regex.Pattern;
  */
 public final class Planner {
 
-  static final String BUFFERS_PER_CHANNEL = "taskmanager.network.memory.buffers-per-channel";
-  static final String FLOATING_PER_GATE = "taskmanager.network.memory.floating-buffers-per-gate";
-  static final String SCHEDULER = "jobmanager.scheduler";
+  static final String BUFFERS_PER_CHANNEL = FlinkOptions.BUFFERS_PER_CHANNEL.key();
+  static final String FLOATING_PER_GATE = FlinkOptions.FLOATING_BUFFERS_PER_GATE.key();
+  static final String SCHEDULER = FlinkOptions.SCHEDULER.key();
   static final String IN_PLACE_SCALING = "kubernetes.operator.job.upgrade.inplace-scaling.enabled";
 
   /** Upstream waiting this share of the time or more tells nothing of how fast it could go. */
@@ -314,8 +315,8 @@ public final class Planner {
     return networkFor(
         s,
         parallelism,
-        perChannelValue(deployment, BUFFERS_PER_CHANNEL, 2),
-        perChannelValue(deployment, FLOATING_PER_GATE, 8),
+        FlinkOptions.BUFFERS_PER_CHANNEL.intIn(deployment.effectiveConfiguration()),
+        FlinkOptions.FLOATING_BUFFERS_PER_GATE.intIn(deployment.effectiveConfiguration()),
         deployment,
         limits,
         math);
@@ -450,8 +451,10 @@ public final class Planner {
                           s.graph(),
                           parallelismOf(s),
                           deployment.slotsPerTaskManager(),
-                          perChannelValue(deployment, BUFFERS_PER_CHANNEL, 2),
-                          perChannelValue(deployment, FLOATING_PER_GATE, 8)));
+                          FlinkOptions.BUFFERS_PER_CHANNEL.intIn(
+                              deployment.effectiveConfiguration()),
+                          FlinkOptions.FLOATING_BUFFERS_PER_GATE.intIn(
+                              deployment.effectiveConfiguration())));
       if (graph > target) {
         math.add(
             "the whole job graph needs about "
@@ -504,21 +507,32 @@ public final class Planner {
     }
     List<SettingChange> changes = new ArrayList<>();
     List<String> math = new ArrayList<>();
-    int perChannel = perChannelValue(deployment, BUFFERS_PER_CHANNEL, 2);
-    int floating = perChannelValue(deployment, FLOATING_PER_GATE, 8);
-    if (perChannel < 2) {
+    int perChannel = FlinkOptions.BUFFERS_PER_CHANNEL.intIn(deployment.effectiveConfiguration());
+    int floating =
+        FlinkOptions.FLOATING_BUFFERS_PER_GATE.intIn(deployment.effectiveConfiguration());
+    int perChannelDefault = FlinkOptions.BUFFERS_PER_CHANNEL.defaultInt();
+    int floatingDefault = FlinkOptions.FLOATING_BUFFERS_PER_GATE.defaultInt();
+    if (perChannel < perChannelDefault) {
       changes.add(
-          SettingChange.config(BUFFERS_PER_CHANNEL, deployment.spec(BUFFERS_PER_CHANNEL), "2"));
+          SettingChange.config(
+              BUFFERS_PER_CHANNEL,
+              deployment.spec(BUFFERS_PER_CHANNEL),
+              String.valueOf(perChannelDefault)));
       math.add(
           BUFFERS_PER_CHANNEL
               + " "
               + perChannel
-              + " → 2 (Flink's default: one buffer in"
-              + " flight while the other is filled)");
+              + " → "
+              + perChannelDefault
+              + " (Flink's default: one buffer in flight while the other is filled)");
     }
-    if (floating < 8) {
-      changes.add(SettingChange.config(FLOATING_PER_GATE, deployment.spec(FLOATING_PER_GATE), "8"));
-      math.add(FLOATING_PER_GATE + " " + floating + " → 8 (Flink's default)");
+    if (floating < floatingDefault) {
+      changes.add(
+          SettingChange.config(
+              FLOATING_PER_GATE,
+              deployment.spec(FLOATING_PER_GATE),
+              String.valueOf(floatingDefault)));
+      math.add(FLOATING_PER_GATE + " " + floating + " → " + floatingDefault + " (Flink's default)");
     }
     Optional<NetworkMemoryPlanner.Outcome> more =
         networkFor(
@@ -639,14 +653,6 @@ public final class Planner {
         .get(TaskManagerMetric.SEGMENTS_TOTAL)
         .map(a -> Math.round(a.avg()))
         .filter(n -> n > 0);
-  }
-
-  private static int perChannelValue(DeploymentView d, String key, int fallback) {
-    try {
-      return Integer.parseInt(d.effectiveConfiguration().getOrDefault(key, "" + fallback).trim());
-    } catch (NumberFormatException e) {
-      return fallback;
-    }
   }
 
   private static MemorySize segmentSize(DeploymentView d) {

@@ -25,7 +25,7 @@ public record RunningJob(
 
   static final MemorySize DEFAULT_SEGMENT = MemorySize.parse("32kb");
 
-  private static final String SEGMENT_SIZE = "taskmanager.memory.segment-size";
+  private static final String SEGMENT_SIZE = TaskManagerMemoryModel.SEGMENT_SIZE;
 
   public RunningJob {
     parallelism = Map.copyOf(parallelism);

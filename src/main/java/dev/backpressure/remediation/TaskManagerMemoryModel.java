@@ -1,5 +1,6 @@
 package dev.backpressure.remediation;
 
+import dev.backpressure.flink.FlinkOptions;
 import java.util.Map;
 import java.util.Optional;
 
@@ -11,29 +12,29 @@ import java.util.Optional;
  */
 public final class TaskManagerMemoryModel {
 
-  public static final String PROCESS_SIZE = "taskmanager.memory.process.size";
-  public static final String FLINK_SIZE = "taskmanager.memory.flink.size";
-  public static final String TASK_HEAP = "taskmanager.memory.task.heap.size";
-  public static final String TASK_OFF_HEAP = "taskmanager.memory.task.off-heap.size";
-  public static final String FRAMEWORK_HEAP = "taskmanager.memory.framework.heap.size";
-  public static final String FRAMEWORK_OFF_HEAP = "taskmanager.memory.framework.off-heap.size";
-  public static final String MANAGED_SIZE = "taskmanager.memory.managed.size";
-  public static final String MANAGED_FRACTION = "taskmanager.memory.managed.fraction";
-  public static final String NETWORK_FRACTION = "taskmanager.memory.network.fraction";
-  public static final String NETWORK_MIN = "taskmanager.memory.network.min";
-  public static final String NETWORK_MAX = "taskmanager.memory.network.max";
-  public static final String METASPACE = "taskmanager.memory.jvm-metaspace.size";
-  public static final String OVERHEAD_FRACTION = "taskmanager.memory.jvm-overhead.fraction";
-  public static final String OVERHEAD_MIN = "taskmanager.memory.jvm-overhead.min";
-  public static final String OVERHEAD_MAX = "taskmanager.memory.jvm-overhead.max";
-  public static final String SEGMENT_SIZE = "taskmanager.memory.segment-size";
+  public static final String PROCESS_SIZE = FlinkOptions.PROCESS_SIZE.key();
+  public static final String FLINK_SIZE = FlinkOptions.FLINK_SIZE.key();
+  public static final String TASK_HEAP = FlinkOptions.TASK_HEAP.key();
+  public static final String TASK_OFF_HEAP = FlinkOptions.TASK_OFF_HEAP.key();
+  public static final String FRAMEWORK_HEAP = FlinkOptions.FRAMEWORK_HEAP.key();
+  public static final String FRAMEWORK_OFF_HEAP = FlinkOptions.FRAMEWORK_OFF_HEAP.key();
+  public static final String MANAGED_SIZE = FlinkOptions.MANAGED_SIZE.key();
+  public static final String MANAGED_FRACTION = FlinkOptions.MANAGED_FRACTION.key();
+  public static final String NETWORK_FRACTION = FlinkOptions.NETWORK_FRACTION.key();
+  public static final String NETWORK_MIN = FlinkOptions.NETWORK_MIN.key();
+  public static final String NETWORK_MAX = FlinkOptions.NETWORK_MAX.key();
+  public static final String METASPACE = FlinkOptions.METASPACE.key();
+  public static final String OVERHEAD_FRACTION = FlinkOptions.OVERHEAD_FRACTION.key();
+  public static final String OVERHEAD_MIN = FlinkOptions.OVERHEAD_MIN.key();
+  public static final String OVERHEAD_MAX = FlinkOptions.OVERHEAD_MAX.key();
+  public static final String SEGMENT_SIZE = FlinkOptions.SEGMENT_SIZE.key();
 
   /** Deprecated names Flink still reads for the network keys (1.17 to 2.1). */
   static final Map<String, String> NETWORK_ALIASES =
       Map.of(
-          NETWORK_FRACTION, "taskmanager.network.memory.fraction",
-          NETWORK_MIN, "taskmanager.network.memory.min",
-          NETWORK_MAX, "taskmanager.network.memory.max");
+          NETWORK_FRACTION, FlinkOptions.NETWORK_FRACTION.olderKeys().get(0),
+          NETWORK_MIN, FlinkOptions.NETWORK_MIN.olderKeys().get(0),
+          NETWORK_MAX, FlinkOptions.NETWORK_MAX.olderKeys().get(0));
 
   private TaskManagerMemoryModel() {}
 

@@ -1,5 +1,6 @@
 package dev.backpressure.testing;
 
+import dev.backpressure.flink.FailureSign;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -64,7 +65,7 @@ public enum Scenario {
               .set("taskmanager.memory.network.min", "1mb")
               .set("taskmanager.memory.network.max", "1mb"),
       env -> ScenarioJobs.wideShuffle(env, 8),
-      Signal.once(Signal.failedWith("Insufficient number of network buffers"))),
+      Signal.once(Signal.failedWith(FailureSign.INSUFFICIENT_NETWORK_BUFFERS))),
   // Senders credited one buffer at a time. Records of 3000 bytes in 4 KiB segments make a buffer
   // one record, so the receiver's work per buffer is a copy and the round trip for credit is most
   // of each cycle; six senders into two receivers make each sender wait its turn behind two

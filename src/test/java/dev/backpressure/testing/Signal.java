@@ -1,6 +1,7 @@
 package dev.backpressure.testing;
 
 import dev.backpressure.flink.Aggregate;
+import dev.backpressure.flink.FailureSign;
 import dev.backpressure.flink.FlameGraph;
 import dev.backpressure.flink.JobSnapshot;
 import dev.backpressure.flink.SnapshotWindow;
@@ -191,12 +192,12 @@ public record Signal(List<Check> checks, int samples, Duration settle) {
     };
   }
 
-  /** The job has failed with an exception that mentions the text (1 when it has, else 0). */
-  public static Check failedWith(String text) {
+  /** The job has failed with an exception that shows the sign (1 when it has, else 0). */
+  public static Check failedWith(FailureSign sign) {
     return window -> {
       boolean seen =
-          window.latest().orElseThrow().exceptions().stream().anyMatch(f -> f.mentions(text));
-      return new Reading("exception mentioning '" + text + "'", seen ? 1 : 0, ">=", 1);
+          window.latest().orElseThrow().exceptions().stream().anyMatch(f -> f.shows(sign));
+      return new Reading("exception mentioning '" + sign.text() + "'", seen ? 1 : 0, ">=", 1);
     };
   }
 

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.backpressure.flink.FailureSign;
 import dev.backpressure.flink.JobSnapshot;
 import dev.backpressure.flink.JobState;
 import dev.backpressure.flink.Vertex;
@@ -185,7 +186,7 @@ class SnapshotReaderTest {
         .singleElement()
         .satisfies(
             f -> {
-              assertThat(f.mentions("Insufficient number of network buffers")).isTrue();
+              assertThat(f.shows(FailureSign.INSUFFICIENT_NETWORK_BUFFERS)).isTrue();
               assertThat(f.taskName()).startsWith("heavy map");
             });
   }
