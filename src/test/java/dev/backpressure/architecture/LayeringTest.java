@@ -1,10 +1,17 @@
 package dev.backpressure.architecture;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -95,5 +102,29 @@ class LayeringTest {
             "dev.backpressure.operator..",
             "dev.backpressure.flink.rest..")
         .check(main);
+  }
+
+  /** A class that grows past this is doing more than one job: split it before it sets. */
+  private static final int MAX_LINES = 450;
+
+  @Test
+  void noMainClassOutgrowsOneJob() throws IOException {
+    try (Stream<Path> files = Files.walk(Path.of("src/main/java"))) {
+      List<String> over =
+          files
+              .filter(f -> f.toString().endsWith(".java"))
+              .filter(f -> lines(f) > MAX_LINES)
+              .map(f -> f + " (" + lines(f) + " lines)")
+              .toList();
+      assertThat(over).as("classes over " + MAX_LINES + " lines").isEmpty();
+    }
+  }
+
+  private static long lines(Path f) {
+    try {
+      return Files.readAllLines(f).size();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 }
