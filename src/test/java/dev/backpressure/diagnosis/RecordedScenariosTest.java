@@ -4,11 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.backpressure.flink.rest.FlinkRestClient;
 import dev.backpressure.flink.rest.SnapshotReader;
+import dev.backpressure.testing.TestingClock;
 import dev.backpressure.testing.TestingFlinkRestServer;
 import dev.backpressure.testing.TestingFlinkRestServer.Fixture;
 import dev.backpressure.watch.JobWatch;
-import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -39,7 +40,7 @@ class RecordedScenariosTest {
     try (TestingFlinkRestServer flink = TestingFlinkRestServer.replaying(f)) {
       adjust.accept(flink);
       // The replayed snapshots get the clock of the replay, 1 s apart, as when they were recorded.
-      MutableClock clock = new MutableClock();
+      TestingClock clock = new TestingClock(Instant.parse("2026-01-01T00:00:00Z"));
       SnapshotReader reader =
           new SnapshotReader(new FlinkRestClient(flink.url(), Duration.ofSeconds(5)), pool, clock);
       // As recorded: the watch profiles the vertex it last found to be the bottleneck.
@@ -153,29 +154,5 @@ class RecordedScenariosTest {
           }
         });
     return kept;
-  }
-
-  /** A clock the test moves, so that replayed snapshots are as far apart as recorded ones. */
-  static final class MutableClock extends Clock {
-    private java.time.Instant now = java.time.Instant.parse("2026-01-01T00:00:00Z");
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-
-    @Override
-    public java.time.ZoneId getZone() {
-      return java.time.ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public java.time.Instant instant() {
-      return now;
-    }
   }
 }

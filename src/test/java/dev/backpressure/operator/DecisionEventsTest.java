@@ -149,7 +149,7 @@ class DecisionEventsTest {
 
   @Test
   void onlyASustainedDiagnosisIsAnnouncedWithItsFirstFourFacts() {
-    Diagnoses sustained = Diagnoses.of(Cause.COMPUTE_BOTTLENECK).at(MAP).confidence(0.9);
+    Diagnoses sustained = Diagnoses.of(Cause.COMPUTE_BOTTLENECK).bottleneck(MAP).confidence(0.9);
     for (int i = 0; i < 6; i++) {
       sustained.evidence(new Evidence.Observed("heavy map", "fact " + i));
     }
@@ -169,7 +169,7 @@ class DecisionEventsTest {
                   .contains("fact 3")
                   .doesNotContain("fact 4");
             });
-    Diagnosis brief = Diagnoses.of(Cause.COMPUTE_BOTTLENECK).at(MAP).notSustained().build();
+    Diagnosis brief = Diagnoses.of(Cause.COMPUTE_BOTTLENECK).bottleneck(MAP).notSustained().build();
     assertThat(DecisionEvents.of(nothing, Optional.of(brief))).isEmpty();
   }
 }

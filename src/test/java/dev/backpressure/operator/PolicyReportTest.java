@@ -42,7 +42,7 @@ class PolicyReportTest {
           List.of(),
           "scale heavy map from 2 to 4");
   private static final Optional<Diagnosis> SUSTAINED =
-      Optional.of(Diagnoses.of(Cause.COMPUTE_BOTTLENECK).at(MAP).build());
+      Optional.of(Diagnoses.of(Cause.COMPUTE_BOTTLENECK).bottleneck(MAP).build());
   private static final Optional<Diagnosis> HEALTHY = Optional.of(Diagnoses.healthy().build());
 
   static Stream<Arguments> phases() {
@@ -210,7 +210,7 @@ class PolicyReportTest {
 
   @Test
   void theStatusShowsTheDiagnosisRoundedWithAtMostEightFacts() {
-    Diagnoses b = Diagnoses.of(Cause.COMPUTE_BOTTLENECK).at(MAP).confidence(0.8349);
+    Diagnoses b = Diagnoses.of(Cause.COMPUTE_BOTTLENECK).bottleneck(MAP).confidence(0.8349);
     for (int i = 0; i < 10; i++) {
       b.evidence(new dev.backpressure.diagnosis.Evidence.Observed("heavy map", "fact " + i));
     }

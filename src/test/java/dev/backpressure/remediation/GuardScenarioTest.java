@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.backpressure.diagnosis.Cause;
 import dev.backpressure.diagnosis.Diagnosis;
-import dev.backpressure.diagnosis.Symptom;
 import dev.backpressure.flink.JobFailure;
 import dev.backpressure.flink.JobState;
 import dev.backpressure.flink.Vertex;
+import dev.backpressure.testing.Diagnoses;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -177,24 +177,9 @@ class GuardScenarioTest {
   }
 
   private static Diagnosis diagnosis(boolean backpressured) {
-    return new Diagnosis(
-        T0,
-        "job-1",
-        "job",
-        JobState.RUNNING,
-        new Symptom(
-            backpressured,
-            backpressured,
-            backpressured ? 5 : 0,
-            5,
-            Duration.ofSeconds(20),
-            "source",
-            backpressured ? 1000 : 0),
-        backpressured ? Cause.COMPUTE_BOTTLENECK : Cause.HEALTHY,
-        backpressured ? Optional.of(MAP) : Optional.empty(),
-        0.85,
-        List.of(),
-        List.of());
+    return backpressured
+        ? Diagnoses.of(Cause.COMPUTE_BOTTLENECK).at(T0).bottleneck(MAP).build()
+        : Diagnoses.healthy().at(T0).build();
   }
 
   @Test

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.backpressure.diagnosis.Cause;
 import dev.backpressure.diagnosis.Diagnosis;
-import dev.backpressure.diagnosis.Symptom;
 import dev.backpressure.flink.JobFailure;
 import dev.backpressure.flink.JobState;
+import dev.backpressure.testing.Diagnoses;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -65,17 +65,12 @@ class GuardStartupFailureTest {
   }
 
   private static Diagnosis diagnosis() {
-    return new Diagnosis(
-        T0,
-        "job-1",
-        "job",
-        JobState.RESTARTING,
-        new Symptom(false, false, 0, 3, Duration.ofSeconds(10), "", 0),
-        Cause.TOO_FEW_NETWORK_BUFFERS,
-        Optional.empty(),
-        0.9,
-        List.of(),
-        List.of());
+    return Diagnoses.of(Cause.TOO_FEW_NETWORK_BUFFERS)
+        .at(T0)
+        .job(JobState.RESTARTING)
+        .notBackpressured()
+        .confidence(0.9)
+        .build();
   }
 
   private static Decision pass(

@@ -4,16 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.backpressure.diagnosis.Cause;
 import dev.backpressure.diagnosis.Diagnosis;
-import dev.backpressure.diagnosis.Symptom;
 import dev.backpressure.flink.FlinkVersion;
 import dev.backpressure.flink.JobSnapshot;
 import dev.backpressure.flink.JobState;
-import dev.backpressure.flink.Vertex;
+import dev.backpressure.testing.Diagnoses;
 import dev.backpressure.testing.TestingSnapshots;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -24,18 +21,7 @@ class PlannerTest {
   private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
 
   private static Diagnosis diagnosed(Cause cause, JobSnapshot s, String vertex) {
-    Optional<Vertex> v = s.graph().vertex(vertex);
-    return new Diagnosis(
-        T0,
-        "job-1",
-        "job",
-        s.state(),
-        new Symptom(true, true, 5, 5, Duration.ofSeconds(20), "source", 1000),
-        cause,
-        v,
-        0.85,
-        List.of(),
-        List.of());
+    return Diagnoses.of(cause).at(T0).job(s.state()).bottleneck(s.graph().vertex(vertex)).build();
   }
 
   private static DeploymentView deployment(String version, Map<String, String> config) {
@@ -326,17 +312,13 @@ class PlannerTest {
                 "map (1/8)")
             .build();
     Diagnosis d =
-        new Diagnosis(
-            T0,
-            "job-1",
-            "job",
-            JobState.RESTARTING,
-            new Symptom(true, false, 1, 1, Duration.ZERO, "", 0),
-            Cause.TOO_FEW_NETWORK_BUFFERS,
-            failing.graph().vertex("map"),
-            0.95,
-            List.of(),
-            List.of());
+        Diagnoses.of(Cause.TOO_FEW_NETWORK_BUFFERS)
+            .at(T0)
+            .job(JobState.RESTARTING)
+            .notSustained()
+            .bottleneck(failing.graph().vertex("map"))
+            .confidence(0.95)
+            .build();
     DeploymentView tiny =
         deployment(
             "1.20.3",

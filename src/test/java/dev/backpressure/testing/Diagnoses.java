@@ -54,12 +54,12 @@ public final class Diagnoses {
     return this;
   }
 
-  public Diagnoses at(Vertex vertex) {
+  public Diagnoses bottleneck(Vertex vertex) {
     this.bottleneck = Optional.of(vertex);
     return this;
   }
 
-  public Diagnoses at(Optional<Vertex> vertex) {
+  public Diagnoses bottleneck(Optional<Vertex> vertex) {
     this.bottleneck = vertex;
     return this;
   }
@@ -71,6 +71,13 @@ public final class Diagnoses {
 
   /** Backpressured in the latest sample, but not for long enough to act on. */
   public Diagnoses notSustained() {
+    this.sustained = false;
+    return this;
+  }
+
+  /** Not backpressured at all, whatever the cause says (a job failing as it starts). */
+  public Diagnoses notBackpressured() {
+    this.backpressured = false;
     this.sustained = false;
     return this;
   }
