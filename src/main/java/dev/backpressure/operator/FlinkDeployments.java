@@ -11,8 +11,10 @@ import dev.backpressure.remediation.Setting;
 import dev.backpressure.remediation.TaskManagerMemoryModel;
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
+import io.fabric8.kubernetes.api.model.Quantity;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -39,7 +41,7 @@ public final class FlinkDeployments {
     Map<String, String> effective = new HashMap<>(latest.configuration());
     effective.putAll(fd.configuration());
     fd.taskManagerMemory()
-        .ifPresent(m -> effective.put(TaskManagerMemoryModel.PROCESS_SIZE, normalizeMemory(m)));
+        .ifPresent(m -> effective.put(TaskManagerMemoryModel.PROCESS_SIZE, processSize(m)));
     FlinkVersion version = latest.flinkVersion();
     return new DeploymentView(
         version, fd.jobParallelism(), fd.configuration(), effective, fd.taskManagerMemory());
@@ -154,15 +156,28 @@ public final class FlinkDeployments {
     return true;
   }
 
-  /** Kubernetes quantities ("2Gi", "2048m" as Flink writes it) as Flink memory sizes. */
-  static String normalizeMemory(String m) {
-    String t = m.trim();
-    if (t.endsWith("Gi")) {
-      return t.substring(0, t.length() - 2) + "g";
+  /**
+   * The TaskManager process size, in bytes, that the Flink operator derives from {@code
+   * spec.taskManager.resource.memory}, read as it reads it: Flink's own syntax first ("2048m", "2
+   * gb"), else a Kubernetes quantity ("2Gi", "1.5G", "1.5Gi"). Text neither reads is left as it is,
+   * for the memory model to refuse with its own message.
+   */
+  static String processSize(String memory) {
+    try {
+      return String.valueOf(org.apache.flink.configuration.MemorySize.parse(memory).getBytes());
+    } catch (IllegalArgumentException notFlinks) {
+      String q = memory.trim().replaceAll("\\s", "").toUpperCase(Locale.ROOT);
+      if (q.endsWith("B")) {
+        q = q.substring(0, q.length() - 1);
+      }
+      if (q.endsWith("I")) {
+        q = q.substring(0, q.length() - 1) + "i";
+      }
+      try {
+        return Quantity.getAmountInBytes(Quantity.parse(q)).toBigInteger().toString();
+      } catch (IllegalArgumentException | ArithmeticException notAQuantity) {
+        return memory.trim();
+      }
     }
-    if (t.endsWith("Mi")) {
-      return t.substring(0, t.length() - 2) + "m";
-    }
-    return t;
   }
 }
