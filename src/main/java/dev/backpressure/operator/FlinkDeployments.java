@@ -6,6 +6,7 @@ import dev.backpressure.flink.JobSnapshot;
 import dev.backpressure.flink.JobState;
 import dev.backpressure.remediation.DeploymentState;
 import dev.backpressure.remediation.DeploymentView;
+import dev.backpressure.remediation.Lifecycle;
 import dev.backpressure.remediation.RunningJob;
 import dev.backpressure.remediation.Setting;
 import dev.backpressure.remediation.TaskManagerMemoryModel;
@@ -26,9 +27,6 @@ public final class FlinkDeployments {
 
   /** Where the guard state is kept on the FlinkDeployment. */
   public static final String GUARD_ANNOTATION = "backpressure.dev/guard-state";
-
-  /** Our lifecycle for a spec the Flink operator has not started rolling out yet. */
-  public static final String PENDING = "PENDING";
 
   private FlinkDeployments() {}
 
@@ -66,11 +64,11 @@ public final class FlinkDeployments {
       List<JobFailure> failures,
       Map<String, String> running,
       Optional<RunningJob> job) {
-    String lifecycle = fd.lifecycleState();
-    if (!"UPGRADING".equals(lifecycle) && !fd.runsCurrentSpec()) {
+    Lifecycle lifecycle = Lifecycle.of(fd.lifecycleState());
+    if (lifecycle != Lifecycle.UPGRADING && !fd.runsCurrentSpec()) {
       // The Flink operator has not rolled out the spec as it is now (our patch, say): what is
       // stable, deployed or failing is the previous spec, so the deployment is still on its way.
-      lifecycle = PENDING;
+      lifecycle = Lifecycle.PENDING;
     }
     Map<String, String> owned = new HashMap<>();
     fd.configuration()

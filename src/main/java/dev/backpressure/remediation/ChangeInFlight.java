@@ -249,11 +249,11 @@ final class ChangeInFlight {
 
   /** A failure since the change that means it broke the job. */
   private static Optional<String> broken(GuardState.InFlight f, DeploymentState d) {
-    if (!Guard.ROLLED_OUT.test(d.lifecycleState())) {
+    if (!d.lifecycleState().rolledOut()) {
       // Until the Flink operator takes the change up, what fails is the job from before it.
       return Optional.empty();
     }
-    if ("FAILED".equals(d.lifecycleState()) || d.jobState() == JobState.FAILED) {
+    if (d.lifecycleState() == Lifecycle.FAILED || d.jobState() == JobState.FAILED) {
       return Optional.of(
           "the job failed after the change ("
               + d.lifecycleState()

@@ -20,7 +20,7 @@ import java.util.Optional;
  * @param running what Flink runs, when the job could be read
  */
 public record DeploymentState(
-    String lifecycleState,
+    Lifecycle lifecycleState,
     JobState jobState,
     String upgradeMode,
     boolean autoscalerEnabled,
@@ -35,7 +35,7 @@ public record DeploymentState(
   }
 
   public boolean stableAndRunning() {
-    return "STABLE".equals(lifecycleState) && jobState == JobState.RUNNING;
+    return lifecycleState == Lifecycle.STABLE && jobState == JobState.RUNNING;
   }
 
   public Optional<String> current(SettingChange c) {

@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
 /**
@@ -26,9 +25,6 @@ public final class Guard {
   static final Duration FAILING_LOOKBACK = Duration.ofMinutes(5);
 
   /** Lifecycles in which the Flink operator has finished rolling out what it was given. */
-  private static final Set<String> SETTLED = Set.of("STABLE", "DEPLOYED");
-
-  static final Predicate<String> ROLLED_OUT = l -> !"PENDING".equals(l) && !"UPGRADING".equals(l);
 
   /** The bar on any parallelism override once Flink ran without the ones it was given. */
   static final String OVERRIDES_NOT_RUN = "overrides-not-run";
@@ -154,7 +150,7 @@ public final class Guard {
   static boolean failingAtStartup(Instant now, DeploymentState d, Plan.Change change) {
     if (change.cause() != Cause.TOO_FEW_NETWORK_BUFFERS
         || change.changes().stream().anyMatch(Guard::isParallelism)
-        || !SETTLED.contains(d.lifecycleState())) {
+        || !d.lifecycleState().settled()) {
       return false;
     }
     long since = now.minus(FAILING_LOOKBACK).toEpochMilli();

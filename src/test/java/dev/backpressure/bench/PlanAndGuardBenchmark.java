@@ -11,6 +11,7 @@ import dev.backpressure.remediation.DeploymentView;
 import dev.backpressure.remediation.Guard;
 import dev.backpressure.remediation.GuardSettings;
 import dev.backpressure.remediation.GuardState;
+import dev.backpressure.remediation.Lifecycle;
 import dev.backpressure.remediation.Measures;
 import dev.backpressure.remediation.Plan;
 import dev.backpressure.remediation.Planner;
@@ -41,7 +42,7 @@ public final class PlanAndGuardBenchmark {
     DeploymentView deployment = DeploymentView.fromSnapshot(latest);
     DeploymentState state =
         new DeploymentState(
-            "STABLE",
+            Lifecycle.STABLE,
             JobState.RUNNING,
             "savepoint",
             false,

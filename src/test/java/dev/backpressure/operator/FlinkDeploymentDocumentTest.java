@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.backpressure.flink.JobState;
 import dev.backpressure.remediation.DeploymentState;
+import dev.backpressure.remediation.Lifecycle;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.InputStream;
@@ -87,7 +88,7 @@ class FlinkDeploymentDocumentTest {
     // observedGeneration 7 < generation 8: the Flink operator has not taken the latest spec yet.
     assertThat(d.runsCurrentSpec()).isFalse();
     assertThat(FlinkDeployments.state(d, List.of(), Map.of()).lifecycleState())
-        .isEqualTo(FlinkDeployments.PENDING);
+        .isEqualTo(Lifecycle.PENDING);
   }
 
   @Test

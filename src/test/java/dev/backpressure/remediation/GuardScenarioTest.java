@@ -124,7 +124,7 @@ class GuardScenarioTest {
               state,
               settings,
               new DeploymentState(
-                  lifecycle,
+                  Lifecycle.of(lifecycle),
                   job,
                   upgradeMode,
                   autoscaler,
@@ -263,7 +263,7 @@ class GuardScenarioTest {
                 s.state,
                 ENFORCE,
                 new DeploymentState(
-                    "STABLE",
+                    Lifecycle.STABLE,
                     JobState.RUNNING,
                     "savepoint",
                     false,

@@ -43,7 +43,7 @@ class GuardStartupFailureTest {
   private static DeploymentState deployment(
       String lifecycle, JobState job, String network, List<JobFailure> failures) {
     return new DeploymentState(
-        lifecycle,
+        Lifecycle.of(lifecycle),
         job,
         "savepoint",
         false,
