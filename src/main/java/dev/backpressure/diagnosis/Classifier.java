@@ -76,11 +76,7 @@ public final class Classifier {
             : Duration.between(pressuredAt.get(0), pressuredAt.get(pressuredAt.size() - 1));
     int n = findings.size();
     int hits = pressuredAt.size();
-    boolean sustained =
-        last.backpressured()
-            && hits >= t.sustainSamples()
-            && hits >= Math.ceil(t.sustainRatio() * n - 1e-9)
-            && span.compareTo(t.sustainDuration()) >= 0;
+    boolean sustained = last.backpressured() && sustainedSince(snapshots, findings, t);
     Symptom symptom =
         new Symptom(
             last.backpressured(),
@@ -128,7 +124,7 @@ public final class Classifier {
               + t.sustainSamples()
               + " snapshots, "
               + Math.round(t.sustainRatio() * 100)
-              + "% of the window and "
+              + "% of those since it began and "
               + Durations.format(t.sustainDuration()));
     }
     if (agreement < 1) {
@@ -142,6 +138,35 @@ public final class Classifier {
         decisive.confidence() * agreement,
         decisive,
         notes);
+  }
+
+  /**
+   * Whether some stretch of the window up to the latest snapshot, starting at a backpressured one,
+   * holds backpressure for long enough: at least {@code sustainSamples} backpressured snapshots,
+   * {@code sustainRatio} of the stretch's, spanning {@code sustainDuration}. The share is taken
+   * from where the backpressure began, not over the whole window: a job that ran healthy for the
+   * window's first half and has been backpressured since is backpressured for that long, and
+   * waiting for it to fill the window would only delay the verdict.
+   */
+  static boolean sustainedSince(List<JobSnapshot> snapshots, List<Finding> findings, Thresholds t) {
+    int n = findings.size();
+    Instant latest = snapshots.get(n - 1).takenAt();
+    int hits = 0;
+    // From the latest snapshot back: each backpressured one may begin the stretch.
+    for (int start = n - 1; start >= 0; start--) {
+      if (!findings.get(start).backpressured()) {
+        continue;
+      }
+      hits++;
+      int size = n - start;
+      if (hits >= t.sustainSamples()
+          && hits >= Math.ceil(t.sustainRatio() * size - 1e-9)
+          && Duration.between(snapshots.get(start).takenAt(), latest).compareTo(t.sustainDuration())
+              >= 0) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static String key(Finding f) {

@@ -27,7 +27,7 @@ import java.util.function.Function;
  * @param serializationShare serializer frames above this share of on-CPU samples make serialization
  *     the cause
  * @param sustainSamples backpressure counts as sustained only over at least this many snapshots
- * @param sustainRatio and in at least this share of the window's snapshots
+ * @param sustainRatio and in at least this share of the snapshots since it began
  * @param sustainDuration and over at least this much time
  * @param exceptionLookback exceptions younger than this count as current evidence
  */
@@ -165,7 +165,7 @@ public record Thresholds(
               "sustainRatio",
               0.1,
               1.0,
-              "share of the window's snapshots that must be backpressured",
+              "share of the snapshots since the backpressure began that must show it",
               Thresholds::sustainRatio,
               (t, v) -> t.copy(b -> b.ratio = v)),
           duration(

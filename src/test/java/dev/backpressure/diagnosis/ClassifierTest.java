@@ -350,6 +350,51 @@ class ClassifierTest {
   }
 
   @Test
+  void backpressureThatBeganMidWindowIsSustainedOnceItHasLastedNotWhenItFillsTheWindow() {
+    // As a policy samples by default: every 30 s, ten kept, sustained after 2 minutes. Healthy for
+    // five samples, then backpressured: the window is only half backpressured, but the last two
+    // minutes are all of it.
+    Thresholds policy = T.with(java.util.Map.of("sustainDuration", "2m"));
+    List<JobSnapshot> list = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      list.add(
+          (i < 5
+                  ? TestingSnapshots.job()
+                      .vertex("source", 2, m -> m.backPressured(0).busy(500))
+                      .vertex("map", 2, m -> m.backPressured(0).busy(500))
+                      .edge("source", "map")
+                  : sourceInto("map", 2, m -> m.backPressured(0).busy(990)))
+              .at(T0.plusSeconds(30L * i))
+              .build());
+    }
+    Diagnosis d = Classifier.classify(SnapshotWindow.of(list), policy);
+    assertThat(d.symptom().sustained()).isTrue();
+    assertThat(d.cause()).isEqualTo(Cause.COMPUTE_BOTTLENECK);
+    // One sample sooner, the backpressure has lasted 90 s: not yet.
+    Diagnosis sooner = Classifier.classify(SnapshotWindow.of(list.subList(0, 9)), policy);
+    assertThat(sooner.symptom().sustained()).isFalse();
+  }
+
+  @Test
+  void backpressureThatComesAndGoesIsNotSustainedHoweverLongTheWindow() {
+    List<JobSnapshot> list = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      list.add(
+          (i % 2 == 0
+                  ? TestingSnapshots.job()
+                      .vertex("source", 2, m -> m.backPressured(0).busy(500))
+                      .vertex("map", 2, m -> m.backPressured(0).busy(500))
+                      .edge("source", "map")
+                  : sourceInto("map", 2, m -> m.backPressured(0).busy(990)))
+              .at(T0.plusSeconds(30L * i))
+              .build());
+    }
+    Diagnosis d = Classifier.classify(SnapshotWindow.of(list), T);
+    assertThat(d.symptom().backpressured()).isTrue();
+    assertThat(d.symptom().sustained()).isFalse();
+  }
+
+  @Test
   void unknownBusyTimeStaysUnknownAndIsNotActedOn() {
     // The bottleneck reports no busy time (NaN dropped by the reader): no guess, no action.
     Diagnosis d =
