@@ -47,6 +47,15 @@ final class OperatorCommand implements Callable<Integer> {
   String leaseNamespace;
 
   @Option(
+      names = "--lease-name",
+      defaultValue = "${env:LEASE_NAME:-" + OperatorRuntime.LEASE_NAME + "}",
+      description =
+          "name of the leader-election Lease, one per installation (env LEASE_NAME, default "
+              + OperatorRuntime.LEASE_NAME
+              + ")")
+  String leaseName;
+
+  @Option(
       names = "--port",
       defaultValue = "${env:HTTP_PORT:-8080}",
       description = "port of /metrics, /healthz and /readyz (env HTTP_PORT, default 8080)")
@@ -101,7 +110,9 @@ final class OperatorCommand implements Callable<Integer> {
         new OperatorRuntime(
             client,
             watched,
-            Optional.ofNullable(leaseNamespace).filter(s -> !s.isBlank()),
+            Optional.ofNullable(leaseNamespace)
+                .filter(s -> !s.isBlank())
+                .map(ns -> new OperatorRuntime.Lease(ns, leaseName)),
             registry,
             Clock.systemUTC(),
             new ScrapeSettings(

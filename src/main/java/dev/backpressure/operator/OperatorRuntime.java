@@ -18,19 +18,29 @@ import org.slf4j.LoggerFactory;
  * and the tests build it the same way; only the client and the settings differ.
  *
  * @param namespaces the namespaces to watch; empty for all
- * @param leaseNamespace where the leader-election Lease lives; empty to run without leader election
+ * @param lease the leader-election Lease; empty to run without leader election
  * @param scrape how Flink is read: threads, timeout, answer size, allowed hosts
  */
 public record OperatorRuntime(
     KubernetesClient client,
     Set<String> namespaces,
-    Optional<String> leaseNamespace,
+    Optional<Lease> lease,
     MeterRegistry registry,
     Clock clock,
     ScrapeSettings scrape) {
 
-  /** The Lease the replicas elect their leader with. */
+  /** The Lease's name when none is given; a release of the chart names it after itself. */
   public static final String LEASE_NAME = "flink-backpressure-operator";
+
+  /**
+   * The Lease the replicas of one installation elect their leader with. Two installations in one
+   * namespace must name theirs apart, or one's leader would keep the other's replicas waiting.
+   */
+  public record Lease(String namespace, String name) {
+    public static Lease in(String namespace) {
+      return new Lease(namespace, LEASE_NAME);
+    }
+  }
 
   private static final Logger LOG = LoggerFactory.getLogger(OperatorRuntime.class);
 
@@ -100,7 +110,7 @@ public record OperatorRuntime(
   public Running start(Runnable leadershipLost) {
     AtomicBoolean closing = new AtomicBoolean();
     // Without leader election this replica is the only one; with it, it acts once elected.
-    AtomicBoolean leading = new AtomicBoolean(leaseNamespace.isEmpty());
+    AtomicBoolean leading = new AtomicBoolean(lease.isEmpty());
     ScrapePools pools = ScrapePools.start(scrape.threads());
     Operator operator =
         new Operator(
@@ -113,12 +123,12 @@ public record OperatorRuntime(
                   .withUseSSAToPatchPrimaryResource(false)
                   .withSSABasedCreateUpdateMatchForDependentResources(false)
                   .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(registry));
-              leaseNamespace.ifPresent(
-                  ns ->
+              lease.ifPresent(
+                  l ->
                       o.withLeaderElectionConfiguration(
                           new LeaderElectionConfiguration(
-                              LEASE_NAME,
-                              ns,
+                              l.name(),
+                              l.namespace(),
                               LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
                               LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE,
                               LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE,

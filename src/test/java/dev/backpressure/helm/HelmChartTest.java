@@ -166,6 +166,20 @@ class HelmChartTest {
         .hasMessageContaining("logLevel");
   }
 
+  @Test
+  void eachReleaseElectsItsLeaderWithALeaseOfItsOwnAndMoreReplicasNeedOne() {
+    Deployment d = deployment(template("replicas", "2"));
+    assertThat(env(d, "LEASE_NAME")).isEqualTo("bpo-flink-backpressure-operator");
+    assertThat(env(d, "LEADER_ELECTION_NAMESPACE")).isEqualTo("ops");
+    assertThatThrownBy(() -> template("replicas", "2", "leaderElection.enabled", "false"))
+        .hasMessageContaining("replicas > 1 needs leaderElection.enabled");
+    assertThat(
+            env(
+                deployment(template("leaderElection.enabled", "false")),
+                "LEADER_ELECTION_NAMESPACE"))
+        .isEmpty();
+  }
+
   private static Deployment deployment(List<HasMetadata> objects) {
     return objects.stream()
         .filter(o -> o instanceof Deployment)

@@ -43,7 +43,13 @@ final class TestingOperator {
       SimpleMeterRegistry registry,
       Optional<String> leaseNamespace,
       Runnable leadershipLost) {
-    return new OperatorRuntime(client, Set.of(), leaseNamespace, registry, clock, SCRAPE)
+    return new OperatorRuntime(
+            client,
+            Set.of(),
+            leaseNamespace.map(OperatorRuntime.Lease::in),
+            registry,
+            clock,
+            SCRAPE)
         .start(leadershipLost);
   }
 }
