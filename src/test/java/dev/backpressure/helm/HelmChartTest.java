@@ -180,6 +180,71 @@ class HelmChartTest {
         .isEmpty();
   }
 
+  @Test
+  void theChartInstallsWhereverItIsPut() {
+    // Names: the release's, or the ones asked for.
+    assertThat(deployment(template()).getMetadata().getName())
+        .isEqualTo("bpo-flink-backpressure-operator");
+    assertThat(deployment(template("nameOverride", "backpressure")).getMetadata().getName())
+        .isEqualTo("bpo-backpressure");
+    assertThat(template("fullnameOverride", "backpressure"))
+        .allMatch(o -> o.getMetadata().getName().startsWith("backpressure"));
+
+    // Pulled by digest when one is given.
+    String digest = "sha256:" + "a".repeat(64);
+    assertThat(container(template("image.digest", digest)).getImage())
+        .isEqualTo("flink-backpressure-operator@" + digest);
+    assertThatThrownBy(() -> template("image.digest", "latest")).hasMessageContaining("digest");
+
+    // The pod as the platform wants it.
+    Deployment d =
+        deployment(
+            template(
+                "podLabels.team", "data",
+                "priorityClassName", "platform-critical",
+                "topologySpreadConstraints[0].maxSkew", "1",
+                "topologySpreadConstraints[0].topologyKey", "kubernetes.io/hostname",
+                "topologySpreadConstraints[0].whenUnsatisfiable", "ScheduleAnyway",
+                "extraEnv[0].name", "HTTPS_PROXY",
+                "extraEnv[0].value", "http://proxy:3128"));
+    var pod = d.getSpec().getTemplate();
+    assertThat(pod.getMetadata().getLabels()).containsEntry("team", "data");
+    assertThat(pod.getSpec().getPriorityClassName()).isEqualTo("platform-critical");
+    assertThat(pod.getSpec().getTopologySpreadConstraints())
+        .singleElement()
+        .satisfies(t -> assertThat(t.getTopologyKey()).isEqualTo("kubernetes.io/hostname"));
+    assertThat(env(d, "HTTPS_PROXY")).isEqualTo("http://proxy:3128");
+    // The selector is untouched by extra pod labels: an upgrade keeps matching the old pods.
+    assertThat(d.getSpec().getSelector().getMatchLabels()).doesNotContainKey("team");
+
+    // Where the platform assigns the user (OpenShift's restricted-v2), none is fixed.
+    var assigned =
+        deployment(
+                template(
+                    "podSecurityContext.runAsUser",
+                    "null",
+                    "podSecurityContext.runAsGroup",
+                    "null"))
+            .getSpec()
+            .getTemplate()
+            .getSpec()
+            .getSecurityContext();
+    assertThat(assigned.getRunAsUser()).isNull();
+    assertThat(assigned.getRunAsGroup()).isNull();
+    assertThat(assigned.getRunAsNonRoot()).isTrue();
+
+    // Own RBAC, and a place in an umbrella chart.
+    assertThat(template("rbac.create", "false"))
+        .extracting(HasMetadata::getKind)
+        .doesNotContain("Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding")
+        .contains("Deployment");
+    assertThat(template("global.imageRegistry", "registry.example.com")).isNotEmpty();
+  }
+
+  private static io.fabric8.kubernetes.api.model.Container container(List<HasMetadata> objects) {
+    return deployment(objects).getSpec().getTemplate().getSpec().getContainers().get(0);
+  }
+
   private static Deployment deployment(List<HasMetadata> objects) {
     return objects.stream()
         .filter(o -> o instanceof Deployment)
