@@ -75,8 +75,7 @@ class HelmChartTest {
   @Test
   void watchingAllNamespacesGrantsAClusterRoleWithExactlyWhatTheOperatorNeeds() {
     List<HasMetadata> objects = template();
-    List<ClusterRole> roles =
-        objects.stream().filter(o -> o instanceof ClusterRole).map(o -> (ClusterRole) o).toList();
+    List<ClusterRole> roles = operatorClusterRoles(objects);
     assertThat(roles)
         .singleElement()
         .satisfies(
@@ -105,7 +104,7 @@ class HelmChartTest {
             "team-b",
             "leaderElection.enabled",
             "false");
-    assertThat(objects).noneMatch(o -> o instanceof ClusterRole);
+    assertThat(operatorClusterRoles(objects)).isEmpty();
     List<Role> roles = objects.stream().filter(o -> o instanceof Role).map(o -> (Role) o).toList();
     assertThat(roles)
         .extracting(r -> r.getMetadata().getNamespace())
@@ -239,6 +238,48 @@ class HelmChartTest {
         .doesNotContain("Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding")
         .contains("Deployment");
     assertThat(template("global.imageRegistry", "registry.example.com")).isNotEmpty();
+  }
+
+  /** The operator's own ClusterRoles, not the ones it adds to Kubernetes' default roles. */
+  private static List<ClusterRole> operatorClusterRoles(List<HasMetadata> objects) {
+    return objects.stream()
+        .filter(o -> o instanceof ClusterRole)
+        .map(o -> (ClusterRole) o)
+        .filter(
+            r ->
+                !r.getMetadata().getLabels().keySet().stream()
+                    .anyMatch(k -> k.startsWith("rbac.authorization.k8s.io/aggregate-to-")))
+        .toList();
+  }
+
+  @Test
+  void namespaceAdminsManageTheirPoliciesButNeverTheirStatus() {
+    List<ClusterRole> aggregated =
+        template().stream()
+            .filter(o -> o instanceof ClusterRole)
+            .map(o -> (ClusterRole) o)
+            .filter(r -> !operatorClusterRoles(List.of(r)).contains(r))
+            .toList();
+    assertThat(aggregated).hasSize(2);
+    ClusterRole edit =
+        aggregated.stream()
+            .filter(r -> r.getMetadata().getName().endsWith("-edit"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(edit.getMetadata().getLabels())
+        .containsEntry("rbac.authorization.k8s.io/aggregate-to-edit", "true");
+    assertThat(edit.getRules())
+        .allSatisfy(r -> assertThat(r.getResources()).containsExactly("remediationpolicies"));
+    assertThat(grants(edit.getRules())).noneMatch(g -> g.contains("status"));
+    ClusterRole view =
+        aggregated.stream()
+            .filter(r -> r.getMetadata().getName().endsWith("-view"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(view.getRules())
+        .allSatisfy(r -> assertThat(r.getVerbs()).containsExactly("get", "list", "watch"));
+    assertThat(template("rbac.aggregateToDefaultRoles", "false"))
+        .noneMatch(o -> o.getMetadata().getName().endsWith("-policies-edit"));
   }
 
   private static io.fabric8.kubernetes.api.model.Container container(List<HasMetadata> objects) {
