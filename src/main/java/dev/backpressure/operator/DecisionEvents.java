@@ -23,15 +23,17 @@ final class DecisionEvents {
   /**
    * One event.
    *
+   * @param subject what makes two notices one event series: the words, but for a diagnosis its
+   *     cause and vertex (its figures change every pass)
    * @param onPolicyToo also recorded on the policy, prefixed with the deployment's name
    */
-  record Notice(EventReason reason, String message, boolean onPolicyToo) {
+  record Notice(EventReason reason, String subject, String message, boolean onPolicyToo) {
     static Notice deployment(EventReason reason, String message) {
-      return new Notice(reason, message, false);
+      return new Notice(reason, message, message, false);
     }
 
     static Notice both(EventReason reason, String message) {
-      return new Notice(reason, message, true);
+      return new Notice(reason, message, message, true);
     }
   }
 
@@ -39,7 +41,14 @@ final class DecisionEvents {
     List<Notice> out = new ArrayList<>();
     diagnosis
         .filter(x -> x.symptom().sustained())
-        .ifPresent(x -> out.add(Notice.deployment(EventReason.BackpressureDiagnosed, words(x))));
+        .ifPresent(
+            x ->
+                out.add(
+                    new Notice(
+                        EventReason.BackpressureDiagnosed,
+                        x.cause() + x.bottleneck().map(v -> " at " + v.id()).orElse(""),
+                        words(x),
+                        false)));
     switch (d.kind()) {
       case PLANNED -> out.add(Notice.both(EventReason.ChangePlanned, d.reason() + planned(d)));
       case ADVICE -> out.add(Notice.deployment(EventReason.AdviceOnly, d.reason() + advice(d)));

@@ -282,9 +282,10 @@ final class DeploymentPass {
       }
     }
     for (DecisionEvents.Notice n : DecisionEvents.of(decision, diagnosis)) {
-      events.record(fd.resource(), n.reason(), n.message());
+      events.record(fd.resource(), n.reason(), n.subject(), n.message());
       if (n.onPolicyToo()) {
-        events.record(policy, n.reason(), fd.name() + ": " + n.message());
+        events.record(
+            policy, n.reason(), fd.name() + ": " + n.subject(), fd.name() + ": " + n.message());
       }
     }
     return new Outcome(

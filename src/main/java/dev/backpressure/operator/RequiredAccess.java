@@ -19,7 +19,8 @@ public final class RequiredAccess {
           new Rule("flink.apache.org", "flinkdeployments", Set.of("get", "list", "watch", "patch")),
           new Rule("backpressure.dev", "remediationpolicies", Set.of("list", "watch")),
           new Rule("backpressure.dev", "remediationpolicies/status", Set.of("update")),
-          new Rule("", "events", Set.of("create")));
+          // A repeated event updates its series' Event: the client reads it before the patch.
+          new Rule("", "events", Set.of("create", "get", "patch")));
 
   /**
    * Only with leader election, in the operator's own namespace. The Fabric8 elector renews with a

@@ -106,6 +106,17 @@ class RbacUsageTest {
                                 d.message != null
                                     && d.message.startsWith("restarting with the change")),
             Duration.ofSeconds(60));
+        // Past the events' quiet window the diagnosis, still the same, is told again: the same
+        // Event, counted up (a patch), not a new one.
+        clock.advance(EventRecorder.DEDUPE.plusSeconds(1));
+        Await.until(
+            "a repeated diagnosis counted on its event",
+            () ->
+                test.v1().events().inNamespace("default").list().getItems().stream()
+                    .filter(e -> "BackpressureDiagnosed".equals(e.getReason()))
+                    .toList(),
+            l -> l.size() == 1 && l.get(0).getCount() >= 2,
+            Duration.ofSeconds(60));
         // The leader renews its Lease every couple of seconds: wait for one renewal.
         Await.until(
             "a renewed lease",
