@@ -37,6 +37,14 @@ app.kubernetes.io/name: {{ include "bpo.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
+{{- define "bpo.logLevels" -}}
+{{- $levels := list -}}
+{{- range $logger, $level := .Values.logLevels -}}
+{{- $levels = append $levels (printf "%s=%s" $logger $level) -}}
+{{- end -}}
+{{- join "," $levels -}}
+{{- end -}}
+
 {{- define "bpo.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create -}}
 {{- default (include "bpo.fullname" .) .Values.serviceAccount.name -}}

@@ -12,6 +12,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -19,7 +20,10 @@ import java.util.concurrent.CountDownLatch;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.core.config.Configurator;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code operator}: runs the operator against the cluster of the current kubeconfig or service
@@ -31,6 +35,8 @@ import picocli.CommandLine.Option;
     description =
         "Runs the operator: watches RemediationPolicies and the FlinkDeployments they select.")
 final class OperatorCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
 
   @Option(
       names = "--namespaces",
@@ -68,6 +74,14 @@ final class OperatorCommand implements Callable<Integer> {
   String logLevel;
 
   @Option(
+      names = "--log-levels",
+      defaultValue = "${env:LOG_LEVELS:-}",
+      description =
+          "levels of single loggers, comma-separated logger=LEVEL, e.g."
+              + " dev.backpressure.audit=INFO,io.javaoperatorsdk=WARN (env LOG_LEVELS)")
+  String logLevels;
+
+  @Option(
       names = "--scrape-threads",
       defaultValue = "${env:SCRAPE_THREADS:-8}",
       description = "deployments scraped at once (env SCRAPE_THREADS, default 8)")
@@ -100,6 +114,22 @@ final class OperatorCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Configurator.setRootLevel(Level.toLevel(logLevel, Level.INFO));
+    for (String entry : logLevels == null ? new String[0] : logLevels.split(",")) {
+      String[] kv = entry.trim().split("=", 2);
+      if (kv.length != 2
+          || kv[0].isBlank()
+          || Level.getLevel(kv[1].trim().toUpperCase(Locale.ROOT)) == null) {
+        if (!entry.isBlank()) {
+          throw new ParameterException(
+              spec.commandLine(),
+              "--log-levels: '"
+                  + entry.trim()
+                  + "' is not logger=LEVEL (TRACE, DEBUG, INFO, WARN, ERROR)");
+        }
+        continue;
+      }
+      Configurator.setLevel(kv[0].trim(), Level.getLevel(kv[1].trim().toUpperCase(Locale.ROOT)));
+    }
     Set<String> watched = new LinkedHashSet<>();
     if (namespaces != null) {
       namespaces.stream().map(String::trim).filter(s -> !s.isEmpty()).forEach(watched::add);

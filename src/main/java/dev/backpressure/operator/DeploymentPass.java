@@ -80,6 +80,16 @@ final class DeploymentPass {
   }
 
   PolicyReport.Entry run(GenericKubernetesResource resource) {
+    PolicyReport.Entry entry = look(resource);
+    AuditLog.passed(
+        resource.getMetadata().getNamespace(),
+        policy.getMetadata().getName(),
+        old.report(entry.report().name),
+        entry.report());
+    return entry;
+  }
+
+  private PolicyReport.Entry look(GenericKubernetesResource resource) {
     DeploymentReport report = new DeploymentReport();
     report.name = resource.getMetadata().getName();
     FlinkDeploymentDocument fd;

@@ -34,6 +34,11 @@ record PreviousStatus(RemediationPolicyStatus status) {
     return of(name).map(r -> r.lastChange).orElse(null);
   }
 
+  /** What the last pass reported on a deployment, if it reported on it. */
+  Optional<DeploymentReport> report(String name) {
+    return of(name);
+  }
+
   private Optional<DeploymentReport> of(String name) {
     return status.deployments.stream().filter(r -> name.equals(r.name)).findFirst();
   }

@@ -232,6 +232,19 @@ class HelmChartTest {
     assertThat(assigned.getRunAsGroup()).isNull();
     assertThat(assigned.getRunAsNonRoot()).isTrue();
 
+    // Single loggers' levels, as the command line reads them.
+    assertThat(
+            env(
+                deployment(
+                    template(
+                        "logLevels.io\\.javaoperatorsdk",
+                        "WARN",
+                        "logLevels.dev\\.backpressure\\.audit",
+                        "INFO")),
+                "LOG_LEVELS"))
+        .isEqualTo("dev.backpressure.audit=INFO,io.javaoperatorsdk=WARN");
+    assertThatThrownBy(() -> template("logLevels.x", "LOUD")).hasMessageContaining("logLevels");
+
     // Own RBAC, and a place in an umbrella chart.
     assertThat(template("rbac.create", "false"))
         .extracting(HasMetadata::getKind)
