@@ -8,12 +8,12 @@ import dev.backpressure.flink.JobSnapshot;
 import dev.backpressure.flink.JobState;
 import dev.backpressure.flink.rest.FlinkRestClient;
 import dev.backpressure.flink.rest.ScrapeException;
-import dev.backpressure.flink.rest.ScrapeFailure;
 import dev.backpressure.flink.rest.SnapshotReader;
 import dev.backpressure.remediation.DeploymentView;
 import dev.backpressure.remediation.Plan;
 import dev.backpressure.remediation.Planner;
 import dev.backpressure.remediation.RemedyLimits;
+import dev.backpressure.watch.JobSampler;
 import dev.backpressure.watch.JobWatch;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -25,7 +25,6 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -196,39 +195,38 @@ final class DiagnoseCommand implements Callable<Integer> {
   }
 
   /**
-   * Takes the snapshots. Right after a job starts Flink has no metrics for a few seconds; those
-   * tries are waited out (a bounded number of times), every other failure ends the command.
+   * Takes the snapshots, saying each on stderr unless the output is JSON. A job that is failing
+   * without metrics ends the sampling early: its cause is already known.
    */
   private Diagnosis sample(JobWatch watch, Settings settings, PrintWriter err)
       throws ScrapeException, InterruptedException {
-    Diagnosis diagnosis = null;
-    int taken = 0;
-    int waits = 0;
-    while (taken < samples) {
-      try {
-        diagnosis = watch.observe();
-        taken++;
-        if (!settings.json) {
-          err.printf(Locale.ROOT, "sample %d/%d: %s%n", taken, samples, oneLine(diagnosis));
-          err.flush();
-        }
-        if (diagnosis.jobState() != JobState.RUNNING
-            && !watch.window().latest().orElseThrow().hasMetrics()
-            && diagnosis.cause() != Cause.UNKNOWN) {
-          break;
-        }
-      } catch (ScrapeException e) {
-        if (e.failure() != ScrapeFailure.METRICS_UNAVAILABLE || ++waits > samples + 12) {
-          throw e;
-        }
-        err.println("waiting: " + e.getMessage());
-        err.flush();
-      }
-      if (taken < samples) {
-        TimeUnit.MILLISECONDS.sleep(settings.interval.toMillis());
-      }
-    }
-    return diagnosis;
+    int[] taken = {0};
+    JobSampler.Sampled sampled =
+        new JobSampler(watch, settings.interval)
+            .run(
+                samples,
+                samples + 12,
+                Duration.ofDays(1),
+                new JobSampler.Looker() {
+                  @Override
+                  public boolean looked(Diagnosis d) {
+                    taken[0]++;
+                    if (!settings.json) {
+                      err.printf(Locale.ROOT, "sample %d/%d: %s%n", taken[0], samples, oneLine(d));
+                      err.flush();
+                    }
+                    return d.jobState() != JobState.RUNNING
+                        && !watch.window().latest().orElseThrow().hasMetrics()
+                        && d.cause() != Cause.UNKNOWN;
+                  }
+
+                  @Override
+                  public void waiting(ScrapeException e) {
+                    err.println("waiting: " + e.getMessage());
+                    err.flush();
+                  }
+                });
+    return sampled.last().orElseThrow();
   }
 
   private static String oneLine(Diagnosis d) {

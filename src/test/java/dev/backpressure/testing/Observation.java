@@ -6,8 +6,8 @@ import dev.backpressure.diagnosis.Thresholds;
 import dev.backpressure.flink.JobState;
 import dev.backpressure.flink.rest.FlinkRestClient;
 import dev.backpressure.flink.rest.ScrapeException;
-import dev.backpressure.flink.rest.ScrapeFailure;
 import dev.backpressure.flink.rest.SnapshotReader;
+import dev.backpressure.watch.JobSampler;
 import dev.backpressure.watch.JobWatch;
 import java.net.URI;
 import java.time.Clock;
@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
@@ -100,28 +99,29 @@ public final class Observation {
               new FlinkRestClient(restUrl, Duration.ofSeconds(5)), pool, Clock.systemUTC());
       JobWatch watch = new JobWatch(reader, jobId, TEST_THRESHOLDS, WINDOW, Duration.ofMinutes(5));
       List<String> history = new ArrayList<>();
-      long deadline = System.nanoTime() + timeout.toNanos();
-      Diagnosis last = null;
-      while (System.nanoTime() < deadline) {
-        try {
-          last = watch.observe();
-          history.add(render(last));
-          Step step = look.after(watch, last);
-          if (step.line() != null) {
-            history.add(step.line());
-          }
-          if (step.done()) {
-            return new Result(last, history, true);
-          }
-        } catch (ScrapeException e) {
-          if (e.failure() != ScrapeFailure.METRICS_UNAVAILABLE) {
-            throw e;
-          }
-          history.add("metrics not yet available");
-        }
-        TimeUnit.SECONDS.sleep(1);
-      }
-      return new Result(last, history, false);
+      JobSampler.Sampled sampled =
+          new JobSampler(watch, Duration.ofSeconds(1))
+              .run(
+                  Integer.MAX_VALUE,
+                  Integer.MAX_VALUE,
+                  timeout,
+                  new JobSampler.Looker() {
+                    @Override
+                    public boolean looked(Diagnosis d) {
+                      history.add(render(d));
+                      Step step = look.after(watch, d);
+                      if (step.line() != null) {
+                        history.add(step.line());
+                      }
+                      return step.done();
+                    }
+
+                    @Override
+                    public void waiting(ScrapeException e) {
+                      history.add("metrics not yet available");
+                    }
+                  });
+      return new Result(sampled.last().orElse(null), history, sampled.enough());
     } finally {
       pool.shutdownNow();
     }

@@ -4,6 +4,7 @@ import dev.backpressure.diagnosis.Diagnosis;
 import dev.backpressure.flink.rest.FlinkRestClient;
 import dev.backpressure.flink.rest.ScrapeException;
 import dev.backpressure.flink.rest.SnapshotReader;
+import dev.backpressure.watch.JobSampler;
 import dev.backpressure.watch.JobWatch;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -12,7 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.runtime.util.EnvironmentInformation;
 
@@ -66,16 +66,24 @@ public final class RecordFixtures {
           JobWatch watch =
               new JobWatch(
                   reader, jobId, Observation.TEST_THRESHOLDS, SNAPSHOTS, Duration.ofMinutes(5));
-          for (int i = 0; i < SNAPSHOTS; i++) {
-            try {
-              Diagnosis d = watch.observe();
-              System.out.println(
-                  "  " + d.cause() + " " + d.bottleneck().map(v -> v.name()).orElse("-"));
-            } catch (ScrapeException e) {
-              System.out.println("  " + e.getMessage());
-            }
-            TimeUnit.SECONDS.sleep(1);
-          }
+          new JobSampler(watch, Duration.ofSeconds(1))
+              .run(
+                  SNAPSHOTS,
+                  SNAPSHOTS,
+                  Duration.ofMinutes(5),
+                  new JobSampler.Looker() {
+                    @Override
+                    public boolean looked(Diagnosis d) {
+                      System.out.println(
+                          "  " + d.cause() + " " + d.bottleneck().map(v -> v.name()).orElse("-"));
+                      return false;
+                    }
+
+                    @Override
+                    public void waiting(ScrapeException e) {
+                      System.out.println("  " + e.getMessage());
+                    }
+                  });
         } finally {
           pool.shutdownNow();
         }
