@@ -116,7 +116,7 @@ final class DeploymentPass {
                 .map(GuardState.InFlight::id)
                 .equals(StoredGuard.inFlightId(recorded));
     if (!others.isEmpty() && !seeingItsChangeThrough) {
-      report.guardState = recorded.orElse(null);
+      carryOver(report);
       report.phase = DeploymentPhase.Conflict;
       report.message =
           "also selected by "

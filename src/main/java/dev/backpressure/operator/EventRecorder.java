@@ -31,6 +31,10 @@ import org.slf4j.LoggerFactory;
 final class EventRecorder {
 
   static final Duration DEDUPE = Duration.ofMinutes(10);
+
+  /** How long the API server keeps an Event after its last write, by default. */
+  static final Duration TTL = Duration.ofHours(1);
+
   static final String COMPONENT = "flink-backpressure-operator";
   private static final int MAX_MESSAGE = 1024;
   private static final Logger LOG = LoggerFactory.getLogger(EventRecorder.class);
@@ -73,43 +77,74 @@ final class EventRecorder {
             + "/"
             + subject;
     Instant now = clock.instant();
+    // The API server drops an Event an hour after its last write (its default TTL): a series
+    // silent that long starts again rather than patching what may be gone.
+    series.entrySet().removeIf(e -> e.getValue().written().plus(TTL).isBefore(now));
     Series before = series.get(key);
     if (before != null && before.written().plus(DEDUPE).isAfter(now)) {
       series.put(key, new Series(before.name(), before.count() + 1, before.written()));
       return;
     }
-    series
-        .entrySet()
-        .removeIf(e -> e.getValue().written().plus(DEDUPE.multipliedBy(6)).isBefore(now));
+    String name =
+        before != null ? before.name() : on.getMetadata().getName() + "." + digest(run + "/" + key);
+    int count = before == null ? 1 : before.count() + 1;
+    // Written or not, the series waits out its window: a failing API is not asked every pass.
+    series.put(key, new Series(name, count, now));
     String time = now.toString();
     try {
       if (before == null) {
-        String name = on.getMetadata().getName() + "." + digest(run + "/" + key);
-        create(on, name, reason, text, time);
-        series.put(key, new Series(name, 1, now));
+        createOrTouch(on, name, reason, text, time);
       } else {
-        int count = before.count() + 1;
-        client
-            .v1()
-            .events()
-            .inNamespace(on.getMetadata().getNamespace())
-            .withName(before.name())
-            .patch(
-                PatchContext.of(PatchType.JSON_MERGE),
-                JSON.createObjectNode()
-                    .put("count", count)
-                    .put("lastTimestamp", time)
-                    .put("message", text)
-                    .toString());
-        series.put(key, new Series(before.name(), count, now));
+        try {
+          patch(on, name, count, text, time);
+        } catch (KubernetesClientException e) {
+          if (e.getCode() != 404) {
+            throw e;
+          }
+          // Expired or deleted meanwhile: the series goes on in a new Event.
+          create(on, name, reason, text, time);
+        }
       }
     } catch (KubernetesClientException e) {
-      // Events are a report, not state: a lost one must not stop a reconcile. A series whose
-      // Event is gone (expired, deleted) starts again at the next occurrence.
-      series.remove(key);
+      // Events are a report, not state: a lost one must not stop a reconcile.
       LOG.warn(
           "could not write event {} on {}: {}", reason, on.getMetadata().getName(), e.getMessage());
     }
+  }
+
+  /** Creates the series' Event; one this run wrote before (then forgot) is brought up to date. */
+  private void createOrTouch(
+      HasMetadata on, String name, EventReason reason, String text, String time) {
+    try {
+      create(on, name, reason, text, time);
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 409) {
+        throw e;
+      }
+      client
+          .v1()
+          .events()
+          .inNamespace(on.getMetadata().getNamespace())
+          .withName(name)
+          .patch(
+              PatchContext.of(PatchType.JSON_MERGE),
+              JSON.createObjectNode().put("lastTimestamp", time).put("message", text).toString());
+    }
+  }
+
+  private void patch(HasMetadata on, String name, int count, String text, String time) {
+    client
+        .v1()
+        .events()
+        .inNamespace(on.getMetadata().getNamespace())
+        .withName(name)
+        .patch(
+            PatchContext.of(PatchType.JSON_MERGE),
+            JSON.createObjectNode()
+                .put("count", count)
+                .put("lastTimestamp", time)
+                .put("message", text)
+                .toString());
   }
 
   private void create(HasMetadata on, String name, EventReason reason, String text, String time) {

@@ -24,8 +24,6 @@ public final class Guard {
   /** How recent a startup failure must be to count as the job's present state. */
   static final Duration FAILING_LOOKBACK = Duration.ofMinutes(5);
 
-  /** Lifecycles in which the Flink operator has finished rolling out what it was given. */
-
   /** The bar on any parallelism override once Flink ran without the ones it was given. */
   static final String OVERRIDES_NOT_RUN = "overrides-not-run";
 

@@ -51,7 +51,7 @@ public final class TaskManagerMemoryModel {
     Optional<MemorySize> flink = o.size(FLINK_SIZE);
     Optional<MemorySize> taskHeap = o.size(TASK_HEAP);
     Optional<MemorySize> managed = o.size(MANAGED_SIZE);
-    MemorySize metaspace = o.size(METASPACE).orElse(MemorySize.ofMebiBytes(256));
+    MemorySize metaspace = o.sizeOrFlinks(FlinkOptions.METASPACE);
 
     Internal internal;
     if (taskHeap.isPresent() && managed.isPresent()) {
@@ -59,7 +59,8 @@ public final class TaskManagerMemoryModel {
     } else if (flink.isPresent()) {
       internal = fromTotalFlink(o, flink.get(), taskHeap, managed);
     } else if (process.isPresent()) {
-      MemorySize overhead = overhead(o, process.get().times(o.fraction(OVERHEAD_FRACTION, 0.1)));
+      MemorySize overhead =
+          overhead(o, process.get().times(o.fractionOrFlinks(FlinkOptions.OVERHEAD_FRACTION)));
       if (metaspace.plus(overhead).compareTo(process.get()) > 0) {
         throw new InvalidMemoryConfiguration(
             "Sum of configured JVM Metaspace ("
@@ -100,8 +101,8 @@ public final class TaskManagerMemoryModel {
                 + ").");
       }
       MemorySize left = process.get().minus(totalFlink).minus(metaspace);
-      MemorySize min = o.size(OVERHEAD_MIN).orElse(MemorySize.ofMebiBytes(192));
-      MemorySize max = o.size(OVERHEAD_MAX).orElse(MemorySize.ofMebiBytes(1024));
+      MemorySize min = o.sizeOrFlinks(FlinkOptions.OVERHEAD_MIN);
+      MemorySize max = o.sizeOrFlinks(FlinkOptions.OVERHEAD_MAX);
       if (left.compareTo(min) < 0 || left.compareTo(max) > 0) {
         throw new InvalidMemoryConfiguration(
             "Derived JVM Overhead size ("
@@ -114,15 +115,15 @@ public final class TaskManagerMemoryModel {
       }
       overhead = left;
     } else {
-      double f = o.fraction(OVERHEAD_FRACTION, 0.1);
+      double f = o.fractionOrFlinks(FlinkOptions.OVERHEAD_FRACTION);
       overhead = overhead(o, totalFlink.plus(metaspace).times(f / (1 - f)));
     }
     return internal.with(metaspace, overhead, o);
   }
 
   private static MemorySize overhead(Options o, MemorySize derived) {
-    MemorySize min = o.size(OVERHEAD_MIN).orElse(MemorySize.ofMebiBytes(192));
-    MemorySize max = o.size(OVERHEAD_MAX).orElse(MemorySize.ofMebiBytes(1024));
+    MemorySize min = o.sizeOrFlinks(FlinkOptions.OVERHEAD_MIN);
+    MemorySize max = o.sizeOrFlinks(FlinkOptions.OVERHEAD_MAX);
     return MemorySize.max(min, MemorySize.min(max, derived));
   }
 
@@ -143,7 +144,7 @@ public final class TaskManagerMemoryModel {
   private static Internal fromTotalFlink(
       Options o, MemorySize flink, Optional<MemorySize> taskHeap, Optional<MemorySize> managed) {
     MemorySize managedSize =
-        managed.orElseGet(() -> flink.times(o.fraction(MANAGED_FRACTION, 0.4)));
+        managed.orElseGet(() -> flink.times(o.fractionOrFlinks(FlinkOptions.MANAGED_FRACTION)));
     if (taskHeap.isPresent()) {
       Internal base = o.baseWith(taskHeap.get(), managedSize, MemorySize.ZERO);
       if (base.total().compareTo(flink) > 0) {
@@ -264,8 +265,19 @@ public final class TaskManagerMemoryModel {
       return value(key).map(Float::parseFloat).orElse((float) fallback);
     }
 
+    /** The fraction set, else Flink's own default for it. */
+    double fractionOrFlinks(FlinkOptions.Key option) {
+      return fraction(option.key(), Float.parseFloat(option.defaultValue().orElseThrow()));
+    }
+
+    /** The size set, else Flink's own default for it. */
+    MemorySize sizeOrFlinks(FlinkOptions.Key option) {
+      return size(option.key())
+          .orElseGet(() -> MemorySize.parse(option.defaultValue().orElseThrow()));
+    }
+
     double networkFraction() {
-      double f = fraction(NETWORK_FRACTION, 0.1);
+      double f = fractionOrFlinks(FlinkOptions.NETWORK_FRACTION);
       MemorySize min = networkMin();
       MemorySize max = networkMax();
       if (f < 0 || f >= 1 || min.compareTo(max) > 0) {
@@ -282,10 +294,11 @@ public final class TaskManagerMemoryModel {
     }
 
     MemorySize networkMin() {
-      return size(NETWORK_MIN).orElse(MemorySize.ofMebiBytes(64));
+      return sizeOrFlinks(FlinkOptions.NETWORK_MIN);
     }
 
     MemorySize networkMax() {
+      // Flink's default is its largest size: no bound.
       return size(NETWORK_MAX).orElse(MemorySize.MAX);
     }
 
@@ -295,10 +308,10 @@ public final class TaskManagerMemoryModel {
 
     Internal baseWith(MemorySize taskHeap, MemorySize managed, MemorySize network) {
       return new Internal(
-          size(FRAMEWORK_HEAP).orElse(MemorySize.ofMebiBytes(128)),
-          size(FRAMEWORK_OFF_HEAP).orElse(MemorySize.ofMebiBytes(128)),
+          sizeOrFlinks(FlinkOptions.FRAMEWORK_HEAP),
+          sizeOrFlinks(FlinkOptions.FRAMEWORK_OFF_HEAP),
           taskHeap,
-          size(TASK_OFF_HEAP).orElse(MemorySize.ZERO),
+          sizeOrFlinks(FlinkOptions.TASK_OFF_HEAP),
           managed,
           network);
     }

@@ -170,6 +170,11 @@ class HelmChartTest {
     Deployment d = deployment(template("replicas", "2"));
     assertThat(env(d, "LEASE_NAME")).isEqualTo("bpo-flink-backpressure-operator");
     assertThat(env(d, "LEADER_ELECTION_NAMESPACE")).isEqualTo("ops");
+    assertThat(
+            env(
+                deployment(template("leaderElection.leaseName", "flink-backpressure-operator")),
+                "LEASE_NAME"))
+        .isEqualTo("flink-backpressure-operator");
     assertThatThrownBy(() -> template("replicas", "2", "leaderElection.enabled", "false"))
         .hasMessageContaining("replicas > 1 needs leaderElection.enabled");
     assertThat(
@@ -274,6 +279,12 @@ class HelmChartTest {
             .filter(r -> !operatorClusterRoles(List.of(r)).contains(r))
             .toList();
     assertThat(aggregated).hasSize(2);
+    // Named with the release's namespace: the same release name in another namespace installs too.
+    assertThat(aggregated)
+        .allSatisfy(
+            r ->
+                assertThat(r.getMetadata().getName())
+                    .startsWith("bpo-flink-backpressure-operator-ops-"));
     ClusterRole edit =
         aggregated.stream()
             .filter(r -> r.getMetadata().getName().endsWith("-edit"))
