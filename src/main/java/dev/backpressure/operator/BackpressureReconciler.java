@@ -25,6 +25,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
@@ -151,6 +152,7 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
       String message =
           "the policy is not valid, nothing is watched: " + String.join("; ", problems);
       events.record(policy, EventReason.PolicyInvalid, message);
+      metrics.governing(namespace(policy), policy.getMetadata().getName(), Set.of());
       return finish(
           policy, context, old, PolicyReport.invalid(old, message, generation), now, INVALID_RETRY);
     }
@@ -169,6 +171,10 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
             events,
             metrics);
     List<PolicyReport.Entry> entries = governed(policy).stream().map(pass::run).toList();
+    metrics.governing(
+        namespace(policy),
+        policy.getMetadata().getName(),
+        entries.stream().map(e -> e.report().name).collect(Collectors.toSet()));
     RemediationPolicyStatus status =
         PolicyReport.of(entries, generation, policy.getSpec().scrapeInterval, settings.enforce());
     return finish(policy, context, old, status, now, settings.scrapeInterval());

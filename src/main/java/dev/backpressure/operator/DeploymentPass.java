@@ -6,6 +6,7 @@ import dev.backpressure.api.RemediationPolicy;
 import dev.backpressure.diagnosis.Diagnosis;
 import dev.backpressure.flink.JobFailure;
 import dev.backpressure.flink.JobSnapshot;
+import dev.backpressure.flink.VertexMetric;
 import dev.backpressure.remediation.Decision;
 import dev.backpressure.remediation.DeploymentState;
 import dev.backpressure.remediation.Guard;
@@ -81,11 +82,25 @@ final class DeploymentPass {
 
   PolicyReport.Entry run(GenericKubernetesResource resource) {
     PolicyReport.Entry entry = look(resource);
-    AuditLog.passed(
-        resource.getMetadata().getNamespace(),
+    String namespace = resource.getMetadata().getNamespace();
+    String name = entry.report().name;
+    AuditLog.passed(namespace, policy.getMetadata().getName(), old.report(name), entry.report());
+    Optional<ScrapeResult> read = Optional.ofNullable(scraped.get(namespace + "/" + name));
+    Optional<Diagnosis> diagnosis = read.flatMap(ScrapeResult::diagnosis);
+    metrics.deployment(
+        namespace,
+        name,
         policy.getMetadata().getName(),
-        old.report(entry.report().name),
-        entry.report());
+        entry.report().phase,
+        diagnosis.map(d -> d.symptom().worstBackPressuredMsPerSecond()).orElse(Double.NaN),
+        diagnosis
+            .flatMap(Diagnosis::bottleneck)
+            .flatMap(
+                b ->
+                    read.flatMap(ScrapeResult::latest)
+                        .flatMap(s -> s.metric(b.id(), VertexMetric.BUSY)))
+            .map(a -> a.max())
+            .orElse(Double.NaN));
     return entry;
   }
 
@@ -265,7 +280,7 @@ final class DeploymentPass {
         latest.isPresent() ? result.flatMap(ScrapeResult::measures) : Optional.empty();
     Decision decision =
         Guard.decide(now, state, settings.guard(), deploymentState, diagnosis, plan, measures);
-    metrics.decided(decision.kind());
+    metrics.decided(decision.kind(), fd.namespace(), fd.name(), policy.getMetadata().getName());
     String nextJson = GuardStateJson.write(decision.next());
     boolean stateChanged =
         stored.replaced().isPresent()

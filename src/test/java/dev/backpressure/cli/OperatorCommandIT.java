@@ -140,12 +140,24 @@ class OperatorCommandIT {
             Await.until(
                 "the diagnosis and the planned change in /metrics",
                 () -> get(port, "/metrics").body(),
-                m -> m.contains("backpressure_changes_total{outcome=\"PLANNED\"}"),
+                m ->
+                    m.contains(
+                            "backpressure_changes_total{deployment=\"orders\",namespace=\"default\","
+                                + "outcome=\"PLANNED\",policy=\"report\"}")
+                        && m.contains(
+                            "backpressure_deployment_phase{deployment=\"orders\",namespace=\"default\","
+                                + "phase=\"Planned\",policy=\"report\"} 1"),
                 Duration.ofSeconds(60));
         assertThat(metrics)
             .contains("backpressure_scrape_duration_seconds_count")
             .contains("backpressure_diagnoses_total{cause=\"COMPUTE_BOTTLENECK\"}")
-            .contains("operator_sdk_reconciliations_started_total");
+            .contains("operator_sdk_reconciliations_started_total")
+            // Per deployment, as dashboards and alerts name it; the JVM's own.
+            .contains("backpressure_deployment_backpressure_milliseconds_per_second{")
+            .contains("backpressure_deployment_bottleneck_busy_milliseconds_per_second{")
+            .contains("backpressure_scrape_duration_seconds_bucket{")
+            .contains("jvm_memory_used_bytes{")
+            .contains("process_cpu_usage ");
 
         operator.destroy(); // SIGTERM, as the kubelet sends it
         assertThat(operator.waitFor(30, TimeUnit.SECONDS))
