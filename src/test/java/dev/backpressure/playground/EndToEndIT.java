@@ -34,6 +34,9 @@ class EndToEndIT {
    * parallelism, because Flink 2.x drops overrides given at submission (FLINK-38770, which {@code
    * ParallelismOverridesAtSubmissionIT} shows on the same Flink).
    */
+  /** What the compute job's source offers, events per second (ScenarioJobs.computeBottleneck). */
+  private static final double SOURCE_RATE = 1300;
+
   @ParameterizedTest(name = "on Flink {0}")
   @ValueSource(strings = {"1", "2"})
   void computeBottleneckIsScaledOnceAndVerified(String flink) throws Exception {
@@ -67,7 +70,12 @@ class EndToEndIT {
       JobMeter.Reading after = measure(meter);
       System.out.println("before " + before + "\nafter " + after);
       assertThat(after.sourceBackPressure()).isLessThan(200);
-      assertThat(after.eventsPerSecond()).isGreaterThan(before.eventsPerSecond() * 1.15);
+      // Fixed, the job takes nearly all its source offers, and more than before. Not a ratio over
+      // before: the source's 1300 events/s bound the gain, and a fast "before" (1080 was seen)
+      // left a 15% rise a few events/s of noise away from failing.
+      assertThat(after.eventsPerSecond())
+          .isGreaterThan(before.eventsPerSecond())
+          .isGreaterThan(0.9 * SOURCE_RATE);
       assertThat(after.parallelismOf("enrich")).isEqualTo("2");
       assertThat(meter.flinkVersion()).isEqualTo(runtime.version());
       if (flink.equals("1")) {
