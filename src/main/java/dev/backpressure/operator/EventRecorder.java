@@ -1,6 +1,7 @@
 package dev.backpressure.operator;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
@@ -121,18 +122,16 @@ final class EventRecorder {
       if (e.getCode() != 409) {
         throw e;
       }
-      client
-          .v1()
-          .events()
-          .inNamespace(on.getMetadata().getNamespace())
-          .withName(name)
-          .patch(
-              PatchContext.of(PatchType.JSON_MERGE),
-              JSON.createObjectNode().put("lastTimestamp", time).put("message", text).toString());
+      // Its count is not known here: left as it is.
+      patch(on, name, JSON.createObjectNode(), text, time);
     }
   }
 
   private void patch(HasMetadata on, String name, int count, String text, String time) {
+    patch(on, name, JSON.createObjectNode().put("count", count), text, time);
+  }
+
+  private void patch(HasMetadata on, String name, ObjectNode fields, String text, String time) {
     client
         .v1()
         .events()
@@ -140,11 +139,7 @@ final class EventRecorder {
         .withName(name)
         .patch(
             PatchContext.of(PatchType.JSON_MERGE),
-            JSON.createObjectNode()
-                .put("count", count)
-                .put("lastTimestamp", time)
-                .put("message", text)
-                .toString());
+            fields.put("lastTimestamp", time).put("message", text).toString());
   }
 
   private void create(HasMetadata on, String name, EventReason reason, String text, String time) {

@@ -80,14 +80,6 @@ final class PolicyOptions {
     return ALL;
   }
 
-  /** The setting at this path ("spec.detection.sustainDuration"). */
-  static Option at(String path) {
-    return ALL.stream()
-        .filter(o -> o.path().equals(path))
-        .findFirst()
-        .orElseThrow(() -> new IllegalArgumentException("no policy setting " + path));
-  }
-
   private static Optional<Object> follow(Object from, List<Field> path) {
     Object at = from;
     try {

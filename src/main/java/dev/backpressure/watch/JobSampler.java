@@ -40,10 +40,6 @@ public final class JobSampler {
     this.interval = interval;
   }
 
-  public JobWatch watch() {
-    return watch;
-  }
-
   /**
    * Looks until the looker has seen enough, {@code looks} diagnoses were taken, or {@code timeout}
    * has passed, waiting out at most {@code waits} looks without metrics. No pause follows the last

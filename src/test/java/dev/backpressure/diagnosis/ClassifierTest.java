@@ -349,6 +349,14 @@ class ClassifierTest {
     assertThat(transientOne.actionable()).isFalse();
   }
 
+  /** A job flowing with no backpressure anywhere. */
+  private static TestingSnapshots calm() {
+    return TestingSnapshots.job()
+        .vertex("source", 2, m -> m.backPressured(0).busy(500))
+        .vertex("map", 2, m -> m.backPressured(0).busy(500))
+        .edge("source", "map");
+  }
+
   @Test
   void backpressureThatBeganMidWindowIsSustainedOnceItHasLastedNotWhenItFillsTheWindow() {
     // As a policy samples by default: every 30 s, ten kept, sustained after 2 minutes. Healthy for
@@ -358,12 +366,7 @@ class ClassifierTest {
     List<JobSnapshot> list = new ArrayList<>();
     for (int i = 0; i < 10; i++) {
       list.add(
-          (i < 5
-                  ? TestingSnapshots.job()
-                      .vertex("source", 2, m -> m.backPressured(0).busy(500))
-                      .vertex("map", 2, m -> m.backPressured(0).busy(500))
-                      .edge("source", "map")
-                  : sourceInto("map", 2, m -> m.backPressured(0).busy(990)))
+          (i < 5 ? calm() : sourceInto("map", 2, m -> m.backPressured(0).busy(990)))
               .at(T0.plusSeconds(30L * i))
               .build());
     }
@@ -380,12 +383,7 @@ class ClassifierTest {
     List<JobSnapshot> list = new ArrayList<>();
     for (int i = 0; i < 10; i++) {
       list.add(
-          (i % 2 == 0
-                  ? TestingSnapshots.job()
-                      .vertex("source", 2, m -> m.backPressured(0).busy(500))
-                      .vertex("map", 2, m -> m.backPressured(0).busy(500))
-                      .edge("source", "map")
-                  : sourceInto("map", 2, m -> m.backPressured(0).busy(990)))
+          (i % 2 == 0 ? calm() : sourceInto("map", 2, m -> m.backPressured(0).busy(990)))
               .at(T0.plusSeconds(30L * i))
               .build());
     }
