@@ -12,6 +12,7 @@ import dev.backpressure.remediation.MemorySize;
 import dev.backpressure.state.GuardStateJson;
 import dev.backpressure.testing.Await;
 import dev.backpressure.testing.FlinkRuntime;
+import dev.backpressure.testing.Scenario;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -43,7 +44,7 @@ class EndToEndIT {
     FlinkRuntime runtime = FlinkRuntime.of(flink);
     try (PlaygroundStack stack =
         PlaygroundStack.start(
-            PlaygroundScenario.COMPUTE,
+            Scenario.PACED_COMPUTE,
             RemediationPolicySpec.Mode.Enforce,
             runtime,
             System.out::println)) {
@@ -94,7 +95,7 @@ class EndToEndIT {
   @Test
   void onTheAdaptiveSchedulerTheFlinkOperatorScalesTheRunningJobInPlace() throws Exception {
     try (PlaygroundStack stack =
-        start(PlaygroundScenario.COMPUTE_IN_PLACE, RemediationPolicySpec.Mode.Enforce)) {
+        start(Scenario.PACED_COMPUTE_IN_PLACE, RemediationPolicySpec.Mode.Enforce)) {
       JobMeter meter = new JobMeter(stack.flink.restUrl());
       awaitBackpressure(stack, meter);
       String job = stack.flink.jobId().orElseThrow().toString();
@@ -119,7 +120,7 @@ class EndToEndIT {
   @Test
   void aChangeFlinkDoesNotRunIsRestoredWithoutAVerdict() throws Exception {
     try (PlaygroundStack stack =
-        start(PlaygroundScenario.COMPUTE, RemediationPolicySpec.Mode.Enforce)) {
+        start(Scenario.PACED_COMPUTE, RemediationPolicySpec.Mode.Enforce)) {
       stack.flink.dropParallelismOverrides();
       JobMeter meter = new JobMeter(stack.flink.restUrl());
       awaitBackpressure(stack, meter);
@@ -155,7 +156,7 @@ class EndToEndIT {
   @Test
   void aJobThatCannotStartForWantOfBuffersGetsNetworkMemoryAndRuns() throws Exception {
     try (PlaygroundStack stack =
-        start(PlaygroundScenario.NETWORK_BUFFERS, RemediationPolicySpec.Mode.Enforce)) {
+        start(Scenario.PACED_NETWORK_BUFFERS, RemediationPolicySpec.Mode.Enforce)) {
       Await.until("the job to be submitted", stack.flink::jobId, j -> j.isPresent(), MINUTES);
       stack.startOperator();
 
@@ -186,7 +187,7 @@ class EndToEndIT {
   @Test
   void aChangeThatDoesNotHelpIsRolledBackToTheExactValuesAndBarred() throws Exception {
     try (PlaygroundStack stack =
-        start(PlaygroundScenario.ROLLBACK, RemediationPolicySpec.Mode.Enforce)) {
+        start(Scenario.SATURATED_BACKEND, RemediationPolicySpec.Mode.Enforce)) {
       JobMeter meter = new JobMeter(stack.flink.restUrl());
       awaitBackpressure(stack, meter);
       JobMeter.Reading before = measure(meter);
@@ -232,8 +233,7 @@ class EndToEndIT {
 
   @Test
   void skewGetsAdviceAndTheSpecStaysUntouched() throws Exception {
-    try (PlaygroundStack stack =
-        start(PlaygroundScenario.SKEW, RemediationPolicySpec.Mode.Enforce)) {
+    try (PlaygroundStack stack = start(Scenario.PACED_SKEW, RemediationPolicySpec.Mode.Enforce)) {
       JobMeter meter = new JobMeter(stack.flink.restUrl());
       awaitBackpressure(stack, meter);
       var specBefore = stack.spec();
@@ -256,8 +256,7 @@ class EndToEndIT {
 
   @Test
   void dryRunReportsAndPlansButLeavesTheSpecAlone() throws Exception {
-    try (PlaygroundStack stack =
-        start(PlaygroundScenario.COMPUTE, RemediationPolicySpec.Mode.DryRun)) {
+    try (PlaygroundStack stack = start(Scenario.PACED_COMPUTE, RemediationPolicySpec.Mode.DryRun)) {
       JobMeter meter = new JobMeter(stack.flink.restUrl());
       awaitBackpressure(stack, meter);
       var specBefore = stack.spec();
@@ -280,7 +279,7 @@ class EndToEndIT {
   @Test
   void anOperatorStoppedMidChangeResumesAndAppliesNothingTwice() throws Exception {
     try (PlaygroundStack stack =
-        start(PlaygroundScenario.COMPUTE, RemediationPolicySpec.Mode.Enforce)) {
+        start(Scenario.PACED_COMPUTE, RemediationPolicySpec.Mode.Enforce)) {
       JobMeter meter = new JobMeter(stack.flink.restUrl());
       awaitBackpressure(stack, meter);
       stack.startOperator();
@@ -304,7 +303,7 @@ class EndToEndIT {
     }
   }
 
-  private static PlaygroundStack start(PlaygroundScenario scenario, RemediationPolicySpec.Mode mode)
+  private static PlaygroundStack start(Scenario scenario, RemediationPolicySpec.Mode mode)
       throws Exception {
     return PlaygroundStack.start(scenario, mode, FlinkRuntime.of("1"), System.out::println);
   }

@@ -6,6 +6,7 @@ import dev.backpressure.api.RemediationPolicy;
 import dev.backpressure.api.RemediationPolicySpec;
 import dev.backpressure.testing.Await;
 import dev.backpressure.testing.FlinkRuntime;
+import dev.backpressure.testing.Scenario;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
 import java.time.Duration;
@@ -32,11 +33,11 @@ public final class Playground {
   private Playground() {}
 
   public static void main(String[] args) throws Exception {
-    PlaygroundScenario scenario;
+    Scenario scenario;
     RemediationPolicySpec.Mode mode;
     FlinkRuntime flink;
     try {
-      scenario = PlaygroundScenario.of(option(args, "--scenario", "compute"));
+      scenario = Scenario.deployed(option(args, "--scenario", "compute"));
       flink = FlinkRuntime.of(option(args, "--flink", "1"));
       mode =
           switch (option(args, "--mode", "enforce").toLowerCase(Locale.ROOT)) {
@@ -50,7 +51,8 @@ public final class Playground {
       return;
     }
     boolean keep = Boolean.parseBoolean(option(args, "--keep", "false"));
-    say("scenario '" + scenario.id() + "' on Flink " + flink.version() + ": " + scenario.story);
+    Scenario.Deployment deployed = scenario.deployment().orElseThrow();
+    say("scenario '" + deployed.id() + "' on Flink " + flink.version() + ": " + deployed.story());
     boolean done;
     try (PlaygroundStack stack = PlaygroundStack.start(scenario, mode, flink, Playground::say)) {
       say("Kubernetes API: " + stack.k8s.client().getMasterUrl());
@@ -75,9 +77,7 @@ public final class Playground {
             Await.until(
                 "the job to run and show backpressure",
                 () -> measure(meter),
-                r ->
-                    scenario.expect == PlaygroundScenario.Expect.ADVICE
-                        || r.sourceBackPressure() >= 500,
+                r -> deployed.outcome() == Scenario.Outcome.ADVICE || r.sourceBackPressure() >= 500,
                 LIMIT);
         say("before: " + describe(before));
       }
@@ -89,7 +89,7 @@ public final class Playground {
               + ", scrape every 2s, verify over 65s)");
       stack.startOperator();
       done = follow(stack, scenario, mode);
-      if (done && scenario.expect != PlaygroundScenario.Expect.ADVICE) {
+      if (done && deployed.outcome() != Scenario.Outcome.ADVICE) {
         JobMeter.Reading after =
             Await.until("the job to run", () -> measure(meter), r -> true, LIMIT);
         say("after:  " + describe(after));
@@ -116,7 +116,7 @@ public final class Playground {
 
   /** Narrates events and status until the scenario's end, or the time limit. */
   private static boolean follow(
-      PlaygroundStack stack, PlaygroundScenario scenario, RemediationPolicySpec.Mode mode)
+      PlaygroundStack stack, Scenario scenario, RemediationPolicySpec.Mode mode)
       throws InterruptedException {
     Set<String> seen = new HashSet<>();
     String lastPhase = null;
@@ -145,13 +145,13 @@ public final class Playground {
   private static boolean ended(
       DeploymentReport r,
       PlaygroundStack stack,
-      PlaygroundScenario scenario,
+      Scenario scenario,
       RemediationPolicySpec.Mode mode) {
     if (mode == RemediationPolicySpec.Mode.DryRun) {
       return !stack.events("ChangePlanned").isEmpty() || r.phase == DeploymentPhase.Advised;
     }
     String outcome = r.lastChange == null ? "" : r.lastChange.outcome;
-    return switch (scenario.expect) {
+    return switch (scenario.deployment().orElseThrow().outcome()) {
       case VERIFIED -> "VERIFIED".equals(outcome);
       case ROLLED_BACK -> "ROLLED_BACK".equals(outcome) && stack.flink.rollouts() >= 3;
       case ADVICE -> r.phase == DeploymentPhase.Advised;

@@ -11,6 +11,7 @@ import dev.backpressure.operator.OperatorRuntime;
 import dev.backpressure.operator.RestAddresses;
 import dev.backpressure.operator.ScrapeSettings;
 import dev.backpressure.testing.FlinkRuntime;
+import dev.backpressure.testing.Scenario;
 import dev.backpressure.testing.TestingApiGateway;
 import dev.backpressure.testing.TestingFlinkOperator;
 import dev.backpressure.testing.TestingKubernetes;
@@ -26,6 +27,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
@@ -43,7 +45,7 @@ final class PlaygroundStack implements AutoCloseable {
   static final String POLICY = "auto-fix";
   private static final JsonMapper JSON = JsonMapper.builder().build();
 
-  final PlaygroundScenario scenario;
+  final Scenario scenario;
   final TestingKubernetes k8s;
   final KubernetesClient client;
   final TestingFlinkOperator flink;
@@ -52,7 +54,7 @@ final class PlaygroundStack implements AutoCloseable {
   private OperatorRuntime.Running operator;
 
   private PlaygroundStack(
-      PlaygroundScenario scenario,
+      Scenario scenario,
       TestingKubernetes k8s,
       TestingFlinkOperator flink,
       TestingApiGateway gateway,
@@ -67,7 +69,7 @@ final class PlaygroundStack implements AutoCloseable {
 
   /** Starts the API, deploys the scenario's job through the stand-in, and applies the policy. */
   static PlaygroundStack start(
-      PlaygroundScenario scenario,
+      Scenario scenario,
       RemediationPolicySpec.Mode mode,
       FlinkRuntime runtime,
       Consumer<String> narrator)
@@ -85,8 +87,8 @@ final class PlaygroundStack implements AutoCloseable {
             k8s.client(),
             NAMESPACE,
             DEPLOYMENT,
-            scenario.cluster,
-            scenario.job,
+            scenario::clusterShape,
+            scenario.deployment().orElseThrow().job(),
             runtime,
             port,
             narrator);
@@ -95,7 +97,7 @@ final class PlaygroundStack implements AutoCloseable {
     PlaygroundStack stack = new PlaygroundStack(scenario, k8s, flink, gateway, kubeconfig);
     RemediationPolicy policy = new RemediationPolicy();
     policy.setMetadata(new ObjectMetaBuilder().withName(POLICY).withNamespace(NAMESPACE).build());
-    policy.setSpec(PlaygroundScenario.policy(mode, flink.restUrl().toString()));
+    policy.setSpec(policy(mode, flink.restUrl().toString()));
     k8s.client().resource(policy).create();
     return stack;
   }
@@ -105,14 +107,15 @@ final class PlaygroundStack implements AutoCloseable {
    * configuration keys, as every Flink operator release takes them; for Flink 2.x the structured
    * YAML that operator 1.13 and later accept, with {@code flinkVersion} {@code v2_x}.
    */
-  static GenericKubernetesResource deployment(PlaygroundScenario scenario, String flinkVersion) {
+  static GenericKubernetesResource deployment(Scenario scenario, String flinkVersion) {
     String[] version = flinkVersion.split("\\.");
     boolean nested = !version[0].equals("1");
     ObjectNode config = JSON.createObjectNode();
     if (nested) {
       config.putObject("pipeline").put("name", DEPLOYMENT);
     }
-    new TreeMap<>(scenario.flinkConfiguration)
+    Scenario.Deployment deployed = scenario.deployment().orElseThrow();
+    new TreeMap<>(deployed.flinkConfiguration())
         .forEach(
             (key, value) -> {
               ObjectNode at = config;
@@ -138,9 +141,36 @@ final class PlaygroundStack implements AutoCloseable {
     spec.set("flinkConfiguration", config);
     spec.putObject("job")
         .put("jarURI", "local:///opt/flink/usrlib/orders.jar")
-        .put("parallelism", scenario.parallelism)
+        .put("parallelism", deployed.parallelism())
         .put("upgradeMode", "savepoint");
     return JSON.convertValue(fd, GenericKubernetesResource.class);
+  }
+
+  /**
+   * The policy the playground applies: the enforcing example's limits, with times cut down to fit a
+   * demo. The verification window stays above a minute because Flink's throughput meters average
+   * over one.
+   */
+  static RemediationPolicySpec policy(RemediationPolicySpec.Mode mode, String restUrl) {
+    RemediationPolicySpec spec = new RemediationPolicySpec();
+    spec.selector =
+        new io.fabric8.kubernetes.api.model.LabelSelectorBuilder()
+            .withMatchLabels(Map.of("backpressure", "auto-fix"))
+            .build();
+    spec.mode = mode;
+    spec.scrapeInterval = "2s";
+    spec.restUrlTemplate = restUrl;
+    spec.detection.sustainSamples = 3;
+    spec.detection.sustainDuration = "8s";
+    spec.detection.windowSize = 5;
+    spec.remedies.maxParallelism = 4;
+    spec.remedies.maxStepFactor = 2.0;
+    spec.remedies.maxNetworkMemory = "256m";
+    spec.guard.cooldown = "1m";
+    spec.guard.stabilizationTimeout = "1m";
+    spec.guard.verificationWindow = "65s";
+    spec.guard.barFor = "1h";
+    return spec;
   }
 
   /** Starts this operator against the API (again, after {@link #stopOperator()}). */

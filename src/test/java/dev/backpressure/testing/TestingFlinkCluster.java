@@ -43,7 +43,10 @@ public final class TestingFlinkCluster implements AutoCloseable {
     return cluster;
   }
 
-  /** Submits the job the environment describes and returns its id once the job is RUNNING. */
+  /**
+   * Submits the job the environment describes and returns its id once the cluster has accepted it
+   * (not yet RUNNING: {@link #awaitStatus} waits for that).
+   */
   public JobID submit(StreamExecutionEnvironment env, String name) throws Exception {
     return submit(env, name, SavepointRestoreSettings.none());
   }
