@@ -1,8 +1,10 @@
 package dev.backpressure.cli;
 
 import dev.backpressure.diagnosis.Durations;
+import dev.backpressure.operator.FieldManager;
 import dev.backpressure.operator.HealthServer;
 import dev.backpressure.operator.OperatorRuntime;
+import dev.backpressure.operator.PolicyShard;
 import dev.backpressure.operator.RestAddresses;
 import dev.backpressure.operator.ScrapeSettings;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -68,6 +70,15 @@ final class OperatorCommand implements Callable<Integer> {
   String leaseName;
 
   @Option(
+      names = "--policy-selector",
+      defaultValue = "${env:POLICY_SELECTOR:-}",
+      description =
+          "label selector of the RemediationPolicies this operator handles, when several share the"
+              + " namespaces (one shard each), e.g. shard=a; empty for every policy (env"
+              + " POLICY_SELECTOR)")
+  String policySelector;
+
+  @Option(
       names = "--port",
       defaultValue = "${env:HTTP_PORT:-8080}",
       description = "port of /metrics, /healthz and /readyz (env HTTP_PORT, default 8080)")
@@ -78,6 +89,15 @@ final class OperatorCommand implements Callable<Integer> {
       defaultValue = "${env:LOG_LEVEL:-INFO}",
       description = "log level (env LOG_LEVEL, default INFO)")
   String logLevel;
+
+  @Option(
+      names = "--log-format",
+      defaultValue = "${env:LOG_FORMAT:-text}",
+      description =
+          "text (one line per event) or json (one JSON object per line, Elastic's ECS fields, the"
+              + " deployment's namespace, name and policy as fields of their own) (env LOG_FORMAT,"
+              + " default text)")
+  String logFormat;
 
   @Option(
       names = "--log-levels",
@@ -119,6 +139,15 @@ final class OperatorCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    switch (logFormat.trim().toLowerCase(Locale.ROOT)) {
+      case "text" -> {}
+      case "json" ->
+          Configurator.reconfigure(
+              OperatorCommand.class.getResource("/backpressure-log4j2-json.properties").toURI());
+      default ->
+          throw new ParameterException(
+              spec.commandLine(), "--log-format: '" + logFormat + "' is neither text nor json");
+    }
     Configurator.setRootLevel(Level.toLevel(logLevel, Level.INFO));
     for (String entry : logLevels == null ? new String[0] : logLevels.split(",")) {
       String[] kv = entry.trim().split("=", 2);
@@ -148,7 +177,8 @@ final class OperatorCommand implements Callable<Integer> {
     new ProcessorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
     new JvmGcMetrics().bindTo(registry);
-    KubernetesClient client = new KubernetesClientBuilder().build();
+    Optional<PolicyShard> shard = shard();
+    KubernetesClient client = FieldManager.on(new KubernetesClientBuilder()).build();
     OperatorRuntime runtime =
         new OperatorRuntime(
             client,
@@ -162,7 +192,8 @@ final class OperatorCommand implements Callable<Integer> {
                 scrapeThreads,
                 Durations.parse(requestTimeout, "--request-timeout"),
                 AnswerLimit.parse(maxAnswer, "--max-answer"),
-                allowedHosts()));
+                allowedHosts()),
+            shard);
     OperatorRuntime.Running running = runtime.start();
     HealthServer http = new HealthServer(port, registry, running::ready, running::problem);
     CountDownLatch stopped = new CountDownLatch(1);
@@ -179,10 +210,22 @@ final class OperatorCommand implements Callable<Integer> {
     System.err.println(
         "operator started; watching "
             + (watched.isEmpty() ? "all namespaces" : String.join(", ", watched))
+            + shard.map(s -> ", policies matching " + s.selector()).orElse("")
             + "; metrics and health on :"
             + http.port());
     stopped.await();
     return 0;
+  }
+
+  private Optional<PolicyShard> shard() {
+    if (policySelector == null || policySelector.isBlank()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(PolicyShard.parse(policySelector, "--policy-selector"));
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
   }
 
   private RestAddresses allowedHosts() {

@@ -10,6 +10,7 @@ import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.MaxReconciliationInterval;
 import io.javaoperatorsdk.operator.api.reconciler.PrimaryUpdateAndCacheUtils;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.ResourceCache;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.GroupVersionKind;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
@@ -50,22 +51,34 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
   private final ScrapeSettings scrape;
   private final BooleanSupplier leading;
   private final Liveness liveness;
+  private final boolean sharded;
   private volatile InformerEventSource<GenericKubernetesResource, RemediationPolicy> deployments;
+
+  /** Every policy, this shard's and the others', when the operator handles one shard. */
+  private volatile InformerEventSource<RemediationPolicy, RemediationPolicy> everyShard;
+
   private volatile EventRecorder events;
 
+  /**
+   * @param sharded whether this operator handles only the policies its label selector matches: then
+   *     it also watches the others, so that a deployment another shard's policy selects too is a
+   *     conflict here as well
+   */
   public BackpressureReconciler(
       Clock clock,
       ScrapePools pools,
       OperatorMetrics metrics,
       ScrapeSettings scrape,
       BooleanSupplier leading,
-      Liveness liveness) {
+      Liveness liveness,
+      boolean sharded) {
     this.clock = clock;
     this.pools = pools;
     this.metrics = metrics;
     this.scrape = scrape;
     this.leading = leading;
     this.liveness = liveness;
+    this.sharded = sharded;
   }
 
   @Override
@@ -102,17 +115,43 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
     deployments = new InformerEventSource<>(config, context);
     FlinkScraper scraper =
         new FlinkScraper(this::governed, pools, clock, metrics, scrape, leading, liveness);
-    PerResourcePollingEventSource<ScrapeResult, RemediationPolicy, String> polling =
+    PerResourcePollingEventSource<ScrapeResult, RemediationPolicy, DeploymentKey> polling =
         new PerResourcePollingEventSource<>(
             ScrapeResult.class,
             context,
-            new PerResourcePollingConfigurationBuilder<ScrapeResult, RemediationPolicy, String>(
-                    scraper, Duration.ofSeconds(30))
+            new PerResourcePollingConfigurationBuilder<
+                    ScrapeResult, RemediationPolicy, DeploymentKey>(scraper, Duration.ofSeconds(30))
                 .withExecutorService(pools.polls())
                 .withResourceIDMapper(ScrapeResult::deployment)
                 .withName("flink-rest")
                 .build());
-    return List.of(deployments, polling);
+    if (!sharded) {
+      return List.of(deployments, polling);
+    }
+    // A new, deleted or respecified policy of any shard may start or end an overlap: this shard's
+    // policies of its namespace look again. Status writes leave the generation alone.
+    everyShard =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(RemediationPolicy.class, RemediationPolicy.class)
+                .withName("policies-of-every-shard")
+                .withNamespacesInheritedFromController()
+                .withSecondaryToPrimaryMapper(
+                    other ->
+                        context
+                            .getPrimaryCache()
+                            .list(other.getMetadata().getNamespace())
+                            .map(ResourceID::fromResource)
+                            .collect(Collectors.toSet()))
+                .withOnUpdateFilter(
+                    (now, before) ->
+                        !Objects.equals(
+                                now.getMetadata().getGeneration(),
+                                before.getMetadata().getGeneration())
+                            || !Objects.equals(
+                                now.getMetadata().getLabels(), before.getMetadata().getLabels()))
+                .build(),
+            context);
+    return List.of(deployments, polling, everyShard);
   }
 
   /** The deployments a policy selects, from the informer's cache. */
@@ -157,7 +196,7 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
           policy, context, old, PolicyReport.invalid(old, message, generation), now, INVALID_RETRY);
     }
     PolicySettings settings = parsed.settings().get();
-    Map<String, ScrapeResult> scraped = new HashMap<>();
+    Map<DeploymentKey, ScrapeResult> scraped = new HashMap<>();
     context.getSecondaryResources(ScrapeResult.class).forEach(r -> scraped.put(r.deployment(), r));
     DeploymentPass pass =
         new DeploymentPass(
@@ -188,11 +227,11 @@ public final class BackpressureReconciler implements Reconciler<RemediationPolic
    * The other valid policies of the namespace, parsed once per pass: an invalid policy acts on
    * nothing, so it keeps no other from acting.
    */
-  private static List<RemediationPolicy> actingOthers(
+  private List<RemediationPolicy> actingOthers(
       RemediationPolicy policy, Context<RemediationPolicy> context) {
-    return context
-        .getPrimaryCache()
-        .list(
+    ResourceCache<RemediationPolicy> all =
+        everyShard != null ? everyShard : context.getPrimaryCache();
+    return all.list(
             policy.getMetadata().getNamespace(),
             p ->
                 !p.getMetadata().getName().equals(policy.getMetadata().getName())

@@ -38,7 +38,7 @@ final class DeploymentPass {
   private final PolicySettings settings;
   private final PreviousStatus old;
   private final List<RemediationPolicy> actingOthers;
-  private final Map<String, ScrapeResult> scraped;
+  private final Map<DeploymentKey, ScrapeResult> scraped;
   private final Instant now;
   private final DeploymentWriter writer;
   private final EventRecorder events;
@@ -49,7 +49,7 @@ final class DeploymentPass {
       PolicySettings settings,
       PreviousStatus old,
       List<RemediationPolicy> actingOthers,
-      Map<String, ScrapeResult> scraped,
+      Map<DeploymentKey, ScrapeResult> scraped,
       Instant now,
       DeploymentWriter writer,
       EventRecorder events,
@@ -85,13 +85,14 @@ final class DeploymentPass {
     String namespace = resource.getMetadata().getNamespace();
     String name = entry.report().name;
     AuditLog.passed(namespace, policy.getMetadata().getName(), old.report(name), entry.report());
-    Optional<ScrapeResult> read = Optional.ofNullable(scraped.get(namespace + "/" + name));
+    Optional<ScrapeResult> read = Optional.ofNullable(scraped.get(DeploymentKey.of(resource)));
     Optional<Diagnosis> diagnosis = read.flatMap(ScrapeResult::diagnosis);
     metrics.deployment(
         namespace,
         name,
         policy.getMetadata().getName(),
         entry.report().phase,
+        diagnosis.map(Diagnosis::cause),
         diagnosis.map(d -> d.symptom().worstBackPressuredMsPerSecond()).orElse(Double.NaN),
         diagnosis
             .flatMap(Diagnosis::bottleneck)

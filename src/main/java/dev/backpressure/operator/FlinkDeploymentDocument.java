@@ -133,8 +133,8 @@ public record FlinkDeploymentDocument(
         : FlinkVersion.parse(flinkVersion.isEmpty() ? null : flinkVersion);
   }
 
-  public String key() {
-    return namespace + "/" + name;
+  public DeploymentKey key() {
+    return new DeploymentKey(namespace, name);
   }
 
   /**

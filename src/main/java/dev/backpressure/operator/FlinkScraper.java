@@ -45,8 +45,8 @@ final class FlinkScraper
   private final HttpClient http;
   private final BooleanSupplier leading;
   private final Liveness liveness;
-  private final Map<String, Watched> watches = new ConcurrentHashMap<>();
-  private final Map<String, Instant> forgetAfter = new ConcurrentHashMap<>();
+  private final Map<DeploymentKey, Watched> watches = new ConcurrentHashMap<>();
+  private final Map<DeploymentKey, Instant> forgetAfter = new ConcurrentHashMap<>();
 
   private record Watched(String url, String jobId, SnapshotReader reader, JobWatch watch) {}
 
@@ -90,7 +90,7 @@ final class FlinkScraper
       return Set.of();
     }
     forgetUnscraped(clock.instant());
-    Map<String, Future<ScrapeResult>> running = new LinkedHashMap<>();
+    Map<DeploymentKey, Future<ScrapeResult>> running = new LinkedHashMap<>();
     for (GenericKubernetesResource resource : governed.apply(policy)) {
       FlinkDeploymentDocument fd;
       try {
@@ -98,12 +98,12 @@ final class FlinkScraper
       } catch (FlinkDeploymentDocument.Unreadable e) {
         continue; // the reconciler reports it; no request goes out for an object it cannot read
       }
-      String key = fd.key();
+      DeploymentKey key = fd.key();
       running.put(key, pools.scrapes().submit(() -> scrape(key, fd, settings.get())));
     }
     Set<ScrapeResult> results = new HashSet<>();
     long deadline = System.nanoTime() + reading.requestTimeout().multipliedBy(3).toNanos();
-    for (Map.Entry<String, Future<ScrapeResult>> e : running.entrySet()) {
+    for (Map.Entry<DeploymentKey, Future<ScrapeResult>> e : running.entrySet()) {
       try {
         results.add(
             e.getValue().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
@@ -139,7 +139,8 @@ final class FlinkScraper
     return PolicySettings.parse(policy.getSpec()).settings().map(PolicySettings::scrapeInterval);
   }
 
-  private ScrapeResult scrape(String key, FlinkDeploymentDocument fd, PolicySettings settings) {
+  private ScrapeResult scrape(
+      DeploymentKey key, FlinkDeploymentDocument fd, PolicySettings settings) {
     long start = System.nanoTime();
     Instant at = clock.instant();
     forgetAfter.put(key, at.plus(settings.scrapeInterval().multipliedBy(3)).plusSeconds(60));
@@ -148,7 +149,7 @@ final class FlinkScraper
       address = reading.addresses().resolve(settings.restUrlTemplate(), fd.name(), fd.namespace());
       reading.addresses().checkResolved(address);
     } catch (RestAddresses.Refused e) {
-      metrics.scrapeFailed("REFUSED_ADDRESS");
+      metrics.scrapeFailed(OperatorMetrics.REFUSED_ADDRESS);
       return ScrapeResult.failed(key, at, e.getMessage());
     }
     String url = address.toString();
@@ -189,7 +190,7 @@ final class FlinkScraper
       metrics.scrapeFailed(e.failure().name());
       return ScrapeResult.failed(key, at, e.getMessage());
     } catch (RuntimeException e) {
-      metrics.scrapeFailed("ERROR");
+      metrics.scrapeFailed(OperatorMetrics.ERROR);
       return ScrapeResult.failed(key, at, "reading " + url + " failed: " + e);
     }
   }

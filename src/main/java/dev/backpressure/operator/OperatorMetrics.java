@@ -1,8 +1,12 @@
 package dev.backpressure.operator;
 
 import dev.backpressure.api.DeploymentPhase;
+import dev.backpressure.diagnosis.Cause;
 import dev.backpressure.diagnosis.Diagnosis;
+import dev.backpressure.flink.rest.ScrapeFailure;
 import dev.backpressure.remediation.Decision;
+import io.javaoperatorsdk.operator.api.monitoring.Metrics;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -13,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -23,6 +28,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * its policy.
  */
 public final class OperatorMetrics {
+
+  private static final String STANDBY = "backpressure.scrape.standby";
+  private static final String FAILURES = "backpressure.scrape.failures";
+
+  /** A scrape the address rules refused: the policy's REST address points somewhere forbidden. */
+  static final String REFUSED_ADDRESS = "REFUSED_ADDRESS";
+
+  /** A scrape that failed in a way no {@link ScrapeFailure} names (a bug, not Flink's answer). */
+  static final String ERROR = "ERROR";
 
   private final MeterRegistry registry;
   private final Timer scrapeDuration;
@@ -36,6 +50,7 @@ public final class OperatorMetrics {
     volatile double backPressure = Double.NaN;
     volatile double busy = Double.NaN;
     volatile DeploymentPhase phase;
+    volatile Cause cause;
     final List<Meter> meters = new ArrayList<>();
 
     Standing(Tags tags) {
@@ -50,17 +65,27 @@ public final class OperatorMetrics {
             .description("Time to read one deployment's snapshot from Flink REST")
             .publishPercentileHistogram()
             .register(registry);
+    // Counters exist from the start at zero, so that a rate or an alert sees the first failure as
+    // an increase rather than as a new series.
+    registry.counter(STANDBY);
+    for (ScrapeFailure f : ScrapeFailure.values()) {
+      registry.counter(FAILURES, "reason", f.name());
+    }
+    registry.counter(FAILURES, "reason", REFUSED_ADDRESS);
+    registry.counter(FAILURES, "reason", ERROR);
   }
 
   /**
    * Where one governed deployment stands after a pass: its worst backpressure and its bottleneck's
-   * busy time (NaN when unread) and its phase (1 for the phase it is in, 0 for the others).
+   * busy time (NaN when unread), its phase and the cause of its latest diagnosis (1 for the one it
+   * is in, 0 for the others; none is 1 while unread).
    */
   void deployment(
       String namespace,
       String name,
       String policy,
       DeploymentPhase phase,
+      Optional<Cause> cause,
       double backPressure,
       double busy) {
     Standing s =
@@ -70,6 +95,20 @@ public final class OperatorMetrics {
     s.backPressure = backPressure;
     s.busy = busy;
     s.phase = phase;
+    s.cause = cause.orElse(null);
+  }
+
+  /**
+   * Told by JOSDK when a policy is deleted (no pass of it follows): its deployments' series go
+   * then.
+   */
+  Metrics forgettingDeletedPolicies() {
+    return new Metrics() {
+      @Override
+      public void cleanupDoneFor(ResourceID policy, Map<String, Object> metadata) {
+        governing(policy.getNamespace().orElse(""), policy.getName(), Set.of());
+      }
+    };
   }
 
   /** Drops the series of the policy's deployments that this pass did not govern. */
@@ -112,6 +151,13 @@ public final class OperatorMetrics {
               .tags(tags.and("phase", p.name()))
               .register(registry));
     }
+    for (Cause c : Cause.values()) {
+      s.meters.add(
+          Gauge.builder("backpressure.deployment.cause", s, x -> x.cause == c ? 1 : 0)
+              .description("1 for the cause of the deployment's latest diagnosis, 0 for the others")
+              .tags(tags.and("cause", c.name()))
+              .register(registry));
+    }
     return s;
   }
 
@@ -131,11 +177,11 @@ public final class OperatorMetrics {
   }
 
   void standbyPoll() {
-    registry.counter("backpressure.scrape.standby").increment();
+    registry.counter(STANDBY).increment();
   }
 
   void scrapeFailed(String reason) {
-    registry.counter("backpressure.scrape.failures", "reason", reason).increment();
+    registry.counter(FAILURES, "reason", reason).increment();
   }
 
   void decided(Decision.Kind kind, String namespace, String deployment, String policy) {

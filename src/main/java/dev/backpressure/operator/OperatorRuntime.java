@@ -4,9 +4,11 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.javaoperatorsdk.operator.api.monitoring.AggregatedMetrics;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -20,6 +22,8 @@ import org.slf4j.LoggerFactory;
  * @param namespaces the namespaces to watch; empty for all
  * @param lease the leader-election Lease; empty to run without leader election
  * @param scrape how Flink is read: threads, timeout, answer size, allowed hosts
+ * @param shard the label selector of the policies this operator handles, when several operators
+ *     share the namespaces (one shard each); empty for every policy
  */
 public record OperatorRuntime(
     KubernetesClient client,
@@ -27,7 +31,19 @@ public record OperatorRuntime(
     Optional<Lease> lease,
     MeterRegistry registry,
     Clock clock,
-    ScrapeSettings scrape) {
+    ScrapeSettings scrape,
+    Optional<PolicyShard> shard) {
+
+  /** An operator that handles every policy of its namespaces. */
+  public OperatorRuntime(
+      KubernetesClient client,
+      Set<String> namespaces,
+      Optional<Lease> lease,
+      MeterRegistry registry,
+      Clock clock,
+      ScrapeSettings scrape) {
+    this(client, namespaces, lease, registry, clock, scrape, Optional.empty());
+  }
 
   /** The Lease's name when none is given; a release of the chart names it after itself. */
   public static final String LEASE_NAME = "flink-backpressure-operator";
@@ -112,6 +128,7 @@ public record OperatorRuntime(
     // Without leader election this replica is the only one; with it, it acts once elected.
     AtomicBoolean leading = new AtomicBoolean(lease.isEmpty());
     ScrapePools pools = ScrapePools.start(scrape.threads());
+    OperatorMetrics metrics = new OperatorMetrics(registry);
     Operator operator =
         new Operator(
             o -> {
@@ -122,7 +139,11 @@ public record OperatorRuntime(
                   // a cluster and the test API alike.
                   .withUseSSAToPatchPrimaryResource(false)
                   .withSSABasedCreateUpdateMatchForDependentResources(false)
-                  .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(registry));
+                  .withMetrics(
+                      new AggregatedMetrics(
+                          List.of(
+                              MicrometerMetrics.withoutPerResourceMetrics(registry),
+                              metrics.forgettingDeletedPolicies())));
               lease.ifPresent(
                   l ->
                       o.withLeaderElectionConfiguration(
@@ -149,7 +170,7 @@ public record OperatorRuntime(
     Liveness liveness = Liveness.forRequestTimeout(scrape.requestTimeout());
     BackpressureReconciler reconciler =
         new BackpressureReconciler(
-            clock, pools, new OperatorMetrics(registry), scrape, leading::get, liveness);
+            clock, pools, metrics, scrape, leading::get, liveness, shard.isPresent());
     operator.register(
         reconciler,
         c -> {
@@ -158,6 +179,7 @@ public record OperatorRuntime(
           } else {
             c.settingNamespaces(namespaces);
           }
+          shard.ifPresent(s -> c.withLabelSelector(s.selector()));
         });
     operator.start();
     return new Running(operator, pools, closing, liveness);

@@ -11,17 +11,17 @@ import java.util.Optional;
  * snapshot and the measures of its window, or why Flink could not be read. The polling event source
  * hands these to the reconciler.
  *
- * @param deployment namespace/name of the FlinkDeployment
+ * @param deployment the FlinkDeployment
  */
 public record ScrapeResult(
-    String deployment,
+    DeploymentKey deployment,
     Instant at,
     Optional<Diagnosis> diagnosis,
     Optional<JobSnapshot> latest,
     Optional<Measures> measures,
     Optional<String> failure) {
 
-  static ScrapeResult failed(String deployment, Instant at, String why) {
+  static ScrapeResult failed(DeploymentKey deployment, Instant at, String why) {
     return new ScrapeResult(
         deployment, at, Optional.empty(), Optional.empty(), Optional.empty(), Optional.of(why));
   }

@@ -6,6 +6,7 @@ import dev.backpressure.api.RemediationPolicySpec;
 import dev.backpressure.flink.TaskManagerMetric;
 import dev.backpressure.flink.VertexMetric;
 import dev.backpressure.operator.OperatorRuntime;
+import dev.backpressure.operator.PolicyShard;
 import dev.backpressure.operator.RestAddresses;
 import dev.backpressure.operator.ScrapeSettings;
 import dev.backpressure.testing.TestingFlinkDeployments;
@@ -32,16 +33,18 @@ import java.util.stream.Collectors;
 import org.apache.flink.kubernetes.operator.api.FlinkDeployment;
 
 /**
- * The operator at scale: 500 FlinkDeployments of a 10-vertex job on the mock Kubernetes API, one
- * policy, Flink REST answered from a loopback server in Flink 1.20's shapes. Prints the time of a
- * full scrape + decide cycle, the HTTP requests per job, the CPU seconds and the heap. The JVM is
- * told it has one processor and 256 MiB of heap, as the target says; to hold the whole process (the
- * test API and the Flink stand-in too) to one core: {@code taskset -c 0 ./mvnw -q test-compile
- * exec:exec@scale-benchmark}.
+ * The operator at scale: FlinkDeployments of a 10-vertex job on the mock Kubernetes API (2,000 by
+ * default), Flink REST answered from a loopback server in Flink 1.20's shapes. Prints the time of a
+ * full scrape + decide cycle, the HTTP requests per job, the CPU seconds and the heap. With one
+ * shard, one operator handles one policy over all of them; with two, two policies each select half
+ * and the operator handles shard a's only, as each of two releases would (the other half is another
+ * process's work, so this JVM's figures are one replica's). The JVM is told it has one processor;
+ * to hold the whole process (the test API and the Flink stand-in too) to one core: {@code taskset
+ * -c 0 ./mvnw -q test-compile exec:exec@scale-benchmark [-Dscale.deployments=2000]
+ * [-Dscale.shards=2]}.
  */
 public final class OperatorScaleBenchmark {
 
-  private static final int DEPLOYMENTS = 500;
   private static final int VERTICES = 10;
   static final String JOB = "00000000000000000000000000000b1e";
   private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -76,21 +79,37 @@ public final class OperatorScaleBenchmark {
   }
 
   public static void main(String[] args) throws Exception {
+    int deployments = args.length > 0 ? Integer.parseInt(args[0]) : 2000;
+    int shards = args.length > 1 ? Integer.parseInt(args[1]) : 1;
+    if (shards != 1 && shards != 2) {
+      throw new IllegalArgumentException("shards is 1 or 2, not " + shards);
+    }
+    int handled = shards == 1 ? deployments : (deployments + 1) / 2;
+    String policyName = shards == 1 ? "all" : "half-a";
     // The mock API logs every request through java.util.logging: silence it, it is not the
     // operator.
     MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
     System.out.printf(
         Locale.ROOT,
-        "cores visible: %d, max heap: %d MiB%n",
+        "cores visible: %d, max heap: %d MiB; %d deployments, %d shard%s: this operator handles"
+            + " %d%n",
         Runtime.getRuntime().availableProcessors(),
-        Runtime.getRuntime().maxMemory() >> 20);
+        Runtime.getRuntime().maxMemory() >> 20,
+        deployments,
+        shards,
+        shards == 1 ? "" : "s",
+        handled);
     try (TestingKubernetes k8s = TestingKubernetes.start();
         TestingFlinkRestServer flink =
             TestingFlinkRestServer.replaying(
                 new TestingFlinkRestServer.Fixture("1.20.3", "scale", JOB, exchanges(VERTICES)))) {
       KubernetesClient client = k8s.client();
-      for (int i = 0; i < DEPLOYMENTS; i++) {
-        FlinkDeployment fd = TestingFlinkDeployments.running("job-" + i).jobId(JOB).build();
+      for (int i = 0; i < deployments; i++) {
+        FlinkDeployment fd =
+            TestingFlinkDeployments.running("job-" + i)
+                .jobId(JOB)
+                .label("half", i % 2 == 0 ? "a" : "b")
+                .build();
         FlinkDeployment created = client.resource(fd).create();
         created.setStatus(fd.getStatus());
         client.resource(created).updateStatus();
@@ -103,16 +122,17 @@ public final class OperatorScaleBenchmark {
                   Optional.empty(),
                   registry,
                   Clock.systemUTC(),
-                  ScrapeSettings.DEFAULTS.withAddresses(RestAddresses.parse("127.0.0.1")))
+                  ScrapeSettings.DEFAULTS.withAddresses(RestAddresses.parse("127.0.0.1")),
+                  shards == 1
+                      ? Optional.empty()
+                      : Optional.of(PolicyShard.parse("shard=a", "shard")))
               .start()) {
-        RemediationPolicy p = new RemediationPolicy();
-        p.setMetadata(new ObjectMetaBuilder().withName("all").withNamespace("default").build());
-        p.setSpec(new RemediationPolicySpec());
-        p.getSpec().selector =
-            new LabelSelectorBuilder().withMatchLabels(Map.of("backpressure", "watched")).build();
-        p.getSpec().scrapeInterval = "30s";
-        p.getSpec().restUrlTemplate = flink.url().toString();
-        client.resource(p).create();
+        if (shards == 1) {
+          policy(client, "all", Map.of(), "backpressure", "watched", flink.url().toString());
+        } else {
+          policy(client, "half-a", Map.of("shard", "a"), "half", "a", flink.url().toString());
+          policy(client, "half-b", Map.of("shard", "b"), "half", "b", flink.url().toString());
+        }
 
         var os =
             (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
@@ -131,14 +151,14 @@ public final class OperatorScaleBenchmark {
           long cpuBefore = os.getProcessCpuTime();
           double operatorCpuBefore = operatorCpuSeconds();
           while (scrapes(registry) + failed(registry) - scrapesBefore - sum(failedBefore)
-              < DEPLOYMENTS) {
+              < handled) {
             TimeUnit.MILLISECONDS.sleep(5);
           }
           double scrapeSeconds = (System.nanoTime() - start) / 1e9;
           // A failed scrape keeps its deployment's older diagnosis: give up waiting after a minute.
           long giveUp = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
           boolean reported;
-          while (!(reported = reportedSince(client, previousPassEnded))
+          while (!(reported = reportedSince(client, policyName, handled, previousPassEnded))
               && System.nanoTime() < giveUp) {
             TimeUnit.MILLISECONDS.sleep(50);
           }
@@ -156,12 +176,12 @@ public final class OperatorScaleBenchmark {
                   + " CPU %.2f s in the operator's threads (%.2f s in the whole JVM with the mock API and the Flink"
                   + " stand-in), heap after GC %d MiB, failed scrapes %s%n",
               cycle,
-              DEPLOYMENTS,
+              handled,
               scrapeSeconds,
               reported
                   ? String.format(Locale.ROOT, "%.2f s", cycleSeconds)
                   : "not all in the status after a minute",
-              (flink.requestCount() - requestsBefore) / (double) DEPLOYMENTS,
+              (flink.requestCount() - requestsBefore) / (double) handled,
               operatorCpu,
               cpu,
               heap,
@@ -172,12 +192,31 @@ public final class OperatorScaleBenchmark {
     System.exit(0);
   }
 
+  private static void policy(
+      KubernetesClient client,
+      String name,
+      Map<String, String> labels,
+      String selectsKey,
+      String selectsValue,
+      String restUrl) {
+    RemediationPolicy p = new RemediationPolicy();
+    p.setMetadata(
+        new ObjectMetaBuilder().withName(name).withNamespace("default").withLabels(labels).build());
+    p.setSpec(new RemediationPolicySpec());
+    p.getSpec().selector =
+        new LabelSelectorBuilder().withMatchLabels(Map.of(selectsKey, selectsValue)).build();
+    p.getSpec().scrapeInterval = "30s";
+    p.getSpec().restUrlTemplate = restUrl;
+    client.resource(p).create();
+  }
+
   /** Whether the policy status reports every deployment with a diagnosis taken after a time. */
-  private static boolean reportedSince(KubernetesClient client, Instant since) {
+  private static boolean reportedSince(
+      KubernetesClient client, String policy, int deployments, Instant since) {
     RemediationPolicy now =
-        client.resources(RemediationPolicy.class).inNamespace("default").withName("all").get();
+        client.resources(RemediationPolicy.class).inNamespace("default").withName(policy).get();
     return now.getStatus() != null
-        && now.getStatus().deployments.size() == DEPLOYMENTS
+        && now.getStatus().deployments.size() == deployments
         && now.getStatus().deployments.stream()
             .allMatch(
                 d -> d.lastDiagnosis != null && Instant.parse(d.lastDiagnosis.time).isAfter(since));
@@ -186,9 +225,8 @@ public final class OperatorScaleBenchmark {
   /** Failed scrapes by reason. */
   private static Map<String, Double> failures(SimpleMeterRegistry registry) {
     Map<String, Double> out = new java.util.TreeMap<>();
-    registry
-        .find("backpressure.scrape.failures")
-        .counters()
+    registry.find("backpressure.scrape.failures").counters().stream()
+        .filter(c -> c.count() > 0)
         .forEach(c -> out.merge(c.getId().getTag("reason"), c.count(), Double::sum));
     return out;
   }

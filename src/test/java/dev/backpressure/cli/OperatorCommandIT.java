@@ -2,8 +2,11 @@ package dev.backpressure.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.backpressure.api.RemediationPolicy;
 import dev.backpressure.api.RemediationPolicySpec;
+import dev.backpressure.helm.ChartQueries;
 import dev.backpressure.operator.OperatorRuntime;
 import dev.backpressure.operator.RequiredAccess;
 import dev.backpressure.testing.Await;
@@ -23,10 +26,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -39,8 +45,12 @@ class OperatorCommandIT {
   private static final Pattern STARTED = Pattern.compile("metrics and health on :(\\d+)");
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 
+  /** The jar the image runs, built by the package phase before this test. */
+  private static final Path SHADED_JAR = Path.of("target", "backpressure-operator.jar");
+
   @Test
   void servesHealthAndMetricsDiagnosesAndStopsCleanlyOnSigterm() throws Exception {
+    assertThat(SHADED_JAR).as("the shaded jar; build it with ./mvnw package").exists();
     try (TestingKubernetes k8s = TestingKubernetes.start();
         TestingFlinkRestServer flink =
             TestingFlinkRestServer.replaying(Fixture.load("/fixtures/flink-1.20.3/compute.json"))) {
@@ -55,16 +65,16 @@ class OperatorCommandIT {
       Process operator =
           new ProcessBuilder(
                   Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                  "-cp",
-                  System.getProperty("java.class.path"),
                   "-Dkubernetes.master=" + test.getConfiguration().getMasterUrl(),
                   "-Dkubernetes.auth.tryKubeConfig=false",
                   "-Dkubernetes.auth.tryServiceAccount=false",
                   "-Dkubernetes.trust.certificates=true",
                   "-Dlog4j2.configurationFile=classpath:backpressure-log4j2.properties",
-                  Main.class.getName(),
+                  "-jar",
+                  SHADED_JAR.toString(),
                   "operator",
                   "--port=0",
+                  "--log-format=json",
                   "--leader-election-namespace=default",
                   "--scrape-threads=2",
                   "--request-timeout=2s",
@@ -158,6 +168,40 @@ class OperatorCommandIT {
             .contains("backpressure_scrape_duration_seconds_bucket{")
             .contains("jvm_memory_used_bytes{")
             .contains("process_cpu_usage ");
+        // Each metric the chart's dashboard and alerts query is one this command exports; "up" is
+        // the one Prometheus writes itself for each target.
+        Set<String> exported =
+            metrics
+                .lines()
+                .filter(l -> !l.startsWith("#") && !l.isBlank())
+                .map(l -> l.split("[{ ]", 2)[0])
+                .collect(Collectors.toSet());
+        Set<String> queried = new TreeSet<>(ChartQueries.metricNames(ChartQueries.all()));
+        queried.remove("up");
+        assertThat(queried).hasSizeGreaterThan(8);
+        assertThat(exported).as("the metrics /metrics exports").containsAll(queried);
+
+        // The audit line of the diagnosis, as a log pipeline reads it: one JSON object, the
+        // deployment a field of its own. The shaded jar finds the JSON layout among its plugins.
+        JsonNode audit =
+            Await.until(
+                "the diagnosis's audit line in JSON",
+                () ->
+                    output.stream()
+                        .filter(l -> l.startsWith("{"))
+                        .map(OperatorCommandIT::json)
+                        .filter(j -> j.path("message").asText().startsWith("diagnosis: "))
+                        .findFirst()
+                        .orElse(null),
+                j -> true,
+                Duration.ofSeconds(30));
+        assertThat(audit.path("log.logger").asText()).isEqualTo("dev.backpressure.audit");
+        assertThat(audit.path("log.level").asText()).isEqualTo("INFO");
+        assertThat(audit.path("deployment").asText()).isEqualTo("orders");
+        assertThat(audit.path("policy").asText()).isEqualTo("report");
+        assertThat(output)
+            .as("no line in the text layout; output:%n%s", String.join("\n", output))
+            .noneMatch(l -> l.matches("^\\d{4}-\\d{2}-\\d{2}T.*"));
 
         operator.destroy(); // SIGTERM, as the kubelet sends it
         assertThat(operator.waitFor(30, TimeUnit.SECONDS))
@@ -169,6 +213,14 @@ class OperatorCommandIT {
       } finally {
         operator.destroyForcibly();
       }
+    }
+  }
+
+  private static JsonNode json(String line) {
+    try {
+      return new ObjectMapper().readTree(line);
+    } catch (java.io.IOException e) {
+      throw new AssertionError("a log line that is not JSON: " + line, e);
     }
   }
 

@@ -7,6 +7,7 @@ import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
 import dev.backpressure.operator.RequiredAccess;
 import dev.backpressure.operator.RestAddresses;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.KubernetesList;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -17,6 +18,7 @@ import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -397,5 +399,77 @@ class HelmChartTest {
     var volume = deployment(template()).getSpec().getTemplate().getSpec().getVolumes().get(0);
     assertThat(volume.getName()).isEqualTo("tmp");
     assertThat(volume.getEmptyDir().getSizeLimit().toString()).isEqualTo("64Mi");
+  }
+
+  @Test
+  void theDashboardAndTheAlertsAreOptInAndQueryTheOperatorsMetrics() throws Exception {
+    assertThat(template())
+        .extracting(HasMetadata::getKind)
+        .doesNotContain("PrometheusRule", "ConfigMap");
+    List<HasMetadata> all =
+        template(
+            "grafanaDashboard.enabled",
+            "true",
+            "grafanaDashboard.namespace",
+            "monitoring",
+            "prometheusRule.enabled",
+            "true");
+    ConfigMap dashboard =
+        all.stream()
+            .filter(ConfigMap.class::isInstance)
+            .map(ConfigMap.class::cast)
+            .findFirst()
+            .orElseThrow();
+    assertThat(dashboard.getMetadata().getNamespace()).isEqualTo("monitoring");
+    assertThat(dashboard.getMetadata().getLabels()).containsEntry("grafana_dashboard", "1");
+    // The ConfigMap carries the chart's file unchanged, and it is JSON Grafana can load.
+    String json = dashboard.getData().get("flink-backpressure-operator.json");
+    assertThat(json).isEqualTo(Files.readString(ChartQueries.DASHBOARD).strip());
+    assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(json).path("panels"))
+        .hasSizeGreaterThan(5);
+    assertThat(all).extracting(HasMetadata::getKind).contains("PrometheusRule");
+
+    var alerts = ChartQueries.alerts();
+    assertThat(alerts)
+        .extracting(r -> r.path("alert").asText())
+        .containsExactly(
+            "FlinkBackpressureWithoutRemedy",
+            "FlinkBackpressureChangeRolledBack",
+            "FlinkBackpressureChangeNotTaken",
+            "FlinkBackpressureScrapeFailing",
+            "FlinkBackpressureOperatorAbsent");
+    // Helm leaves Prometheus' own templates alone, and every alert is about this release's job.
+    assertThat(alerts.get(0).path("annotations").path("summary").asText())
+        .contains("{{ $labels.namespace }}/{{ $labels.deployment }}");
+    assertThat(alerts).allSatisfy(r -> assertThat(r.path("expr").asText()).contains("job=\"bpo-"));
+    assertThat(ChartQueries.metricNames(ChartQueries.all()))
+        .contains(
+            "backpressure_deployment_backpressure_milliseconds_per_second",
+            "backpressure_deployment_cause",
+            "backpressure_changes_total",
+            "up");
+  }
+
+  @Test
+  void metricNamesAreReadOffQueriesWithoutLabelsFunctionsOrKeywords() {
+    assertThat(
+            ChartQueries.metricNames(
+                "histogram_quantile(0.95, sum by (le) (rate(a_seconds_bucket{job=~\"$job\"}"
+                    + "[$__rate_interval])))"))
+        .containsExactly("a_seconds_bucket");
+    assertThat(
+            ChartQueries.metricNames(
+                "max by (namespace) (b{phase=~\"Held|x\"}) == 1 and on(namespace) c > 500"))
+        .containsExactly("b", "c");
+    assertThat(ChartQueries.metricNames("label_values(d{job=~\"$job\"}, namespace)"))
+        .containsExactly("d");
+    assertThat(ChartQueries.metricNames("absent(up{job=\"x\"} == 1)")).containsExactly("up");
+  }
+
+  @Test
+  void aReleaseHandlesTheShareOfPoliciesItsSelectorNames() {
+    assertThat(env(deployment(template()), "POLICY_SELECTOR")).isEmpty();
+    assertThat(env(deployment(template("policySelector", "shard=a")), "POLICY_SELECTOR"))
+        .isEqualTo("shard=a");
   }
 }

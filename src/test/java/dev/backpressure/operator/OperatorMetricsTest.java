@@ -3,10 +3,12 @@ package dev.backpressure.operator;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.backpressure.api.DeploymentPhase;
+import dev.backpressure.diagnosis.Cause;
 import dev.backpressure.remediation.Decision;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -17,8 +19,22 @@ class OperatorMetricsTest {
   void eachGovernedDeploymentHasItsSeriesUntilItLeavesItsPolicy() {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     OperatorMetrics metrics = new OperatorMetrics(registry);
-    metrics.deployment("team", "orders", "fix", DeploymentPhase.Backpressured, 1000, 990);
-    metrics.deployment("team", "clicks", "fix", DeploymentPhase.Healthy, 20, Double.NaN);
+    metrics.deployment(
+        "team",
+        "orders",
+        "fix",
+        DeploymentPhase.Backpressured,
+        Optional.of(Cause.COMPUTE_BOTTLENECK),
+        1000,
+        990);
+    metrics.deployment(
+        "team",
+        "clicks",
+        "fix",
+        DeploymentPhase.Healthy,
+        Optional.of(Cause.HEALTHY),
+        20,
+        Double.NaN);
     metrics.decided(Decision.Kind.APPLY, "team", "orders", "fix");
 
     assertThat(gauge(registry, "backpressure.deployment.backpressure", "orders")).isEqualTo(1000);
@@ -54,7 +70,14 @@ class OperatorMetricsTest {
         .isEqualTo(1);
 
     // The next pass finds orders only: clicks' series go, orders' follow its new figures.
-    metrics.deployment("team", "orders", "fix", DeploymentPhase.Remediating, 400, 500);
+    metrics.deployment(
+        "team",
+        "orders",
+        "fix",
+        DeploymentPhase.Remediating,
+        Optional.of(Cause.COMPUTE_BOTTLENECK),
+        400,
+        500);
     metrics.governing("team", "fix", Set.of("orders"));
     assertThat(
             registry
@@ -67,7 +90,8 @@ class OperatorMetricsTest {
     assertThat(gauge(registry, "backpressure.deployment.backpressure", "orders")).isEqualTo(400);
 
     // Another policy's deployments are not this policy's to drop.
-    metrics.deployment("team", "payments", "other", DeploymentPhase.Healthy, 0, 0);
+    metrics.deployment(
+        "team", "payments", "other", DeploymentPhase.Healthy, Optional.of(Cause.HEALTHY), 0, 0);
     metrics.governing("team", "fix", Set.of());
     assertThat(registry.find("backpressure.deployment.backpressure").gauges())
         .singleElement()
@@ -79,7 +103,14 @@ class OperatorMetricsTest {
   void prometheusNamesThemAsTheReadmeAndTheDashboardsDo() {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     OperatorMetrics metrics = new OperatorMetrics(registry);
-    metrics.deployment("team", "orders", "fix", DeploymentPhase.Planned, 1000, 990);
+    metrics.deployment(
+        "team",
+        "orders",
+        "fix",
+        DeploymentPhase.Planned,
+        Optional.of(Cause.COMPUTE_BOTTLENECK),
+        1000,
+        990);
     metrics.decided(Decision.Kind.PLANNED, "team", "orders", "fix");
     assertThat(registry.scrape())
         .contains(

@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Test;
  * the code does not use. Leader election is on, as the chart runs it: the test API answers JOSDK's
  * SelfSubjectRulesReview with the rules {@link RequiredAccess} asks the chart for (JOSDK refuses to
  * start without its lease verbs), and the operator must then take and renew its Lease with the
- * lease verbs granted.
+ * lease verbs granted. Every write names the operator as its field manager.
  */
 class RbacUsageTest {
 
@@ -129,6 +129,7 @@ class RbacUsageTest {
       assertThat(lost).as("the operator lost its Lease while running").isFalse();
 
       Set<String> used = new HashSet<>();
+      int writes = 0;
       RecordedRequest r;
       while ((r = k8s.server().takeRequest(100, TimeUnit.MILLISECONDS)) != null) {
         String ua = r.getHeader("User-Agent");
@@ -155,7 +156,14 @@ class RbacUsageTest {
               default -> r.getMethod();
             };
         used.add(group + "/" + resource + (sub != null ? "/" + sub : "") + ":" + verb);
+        if (Set.of("create", "update", "patch").contains(verb)) {
+          writes++;
+          assertThat(query)
+              .as("%s %s names the operator as its field manager", r.getMethod(), r.getPath())
+              .contains("fieldManager=" + FieldManager.NAME);
+        }
       }
+      assertThat(writes).as("writes the operator sent").isGreaterThan(5);
       used.remove(ALLOWED_TO_ALL);
       used.add(RequiredAccess.DEMANDED_NOT_USED);
       assertThat(RequiredAccess.permissions(RequiredAccess.WITH_LEADER_ELECTION))
