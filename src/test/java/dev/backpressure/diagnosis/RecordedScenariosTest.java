@@ -69,6 +69,10 @@ class RecordedScenariosTest {
     "iteration, CYCLIC_DEADLOCK, IterationSource-",
     "network-memory-at-startup, TOO_FEW_NETWORK_BUFFERS, -",
     "buffers-per-channel, BUFFERS_PER_CHANNEL, receive",
+    // The playground's jobs, from the same catalog: a paced source before the operator's fix.
+    "paced-compute, COMPUTE_BOTTLENECK, enrich",
+    "saturated-backend, BLOCKING_IO, lookup",
+    "paced-skew, DATA_SKEW, per-key work",
   })
   void recordedJobIsClassifiedAsOnTheLiveCluster(String fixture, Cause cause, String vertex)
       throws Exception {
