@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 /**
  * The operator's own Prometheus metrics (JOSDK adds its reconciliation metrics beside these): the
@@ -144,21 +145,33 @@ public final class OperatorMetrics {
             .baseUnit("milliseconds.per.second")
             .tags(tags)
             .register(registry));
-    for (DeploymentPhase p : DeploymentPhase.values()) {
-      s.meters.add(
-          Gauge.builder("backpressure.deployment.phase", s, x -> x.phase == p ? 1 : 0)
-              .description("1 for the phase the deployment is in, 0 for the others")
-              .tags(tags.and("phase", p.name()))
-              .register(registry));
-    }
-    for (Cause c : Cause.values()) {
-      s.meters.add(
-          Gauge.builder("backpressure.deployment.cause", s, x -> x.cause == c ? 1 : 0)
-              .description("1 for the cause of the deployment's latest diagnosis, 0 for the others")
-              .tags(tags.and("cause", c.name()))
-              .register(registry));
-    }
+    stateSet(
+        s,
+        "backpressure.deployment.phase",
+        "phase",
+        DeploymentPhase.values(),
+        x -> x.phase,
+        "1 for the phase the deployment is in, 0 for the others");
+    stateSet(
+        s,
+        "backpressure.deployment.cause",
+        "cause",
+        Cause.values(),
+        x -> x.cause,
+        "1 for the cause of the deployment's latest diagnosis, 0 for the others");
     return s;
+  }
+
+  /** One gauge per value of an enum, labelled with it: 1 for the deployment's value now, else 0. */
+  private <E extends Enum<E>> void stateSet(
+      Standing s, String name, String label, E[] values, Function<Standing, E> now, String what) {
+    for (E v : values) {
+      s.meters.add(
+          Gauge.builder(name, s, x -> now.apply(x) == v ? 1 : 0)
+              .description(what)
+              .tags(s.tags.and(label, v.name()))
+              .register(registry));
+    }
   }
 
   private static String tag(Tags tags, String key) {
