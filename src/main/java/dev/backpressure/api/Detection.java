@@ -32,10 +32,10 @@ public class Detection {
   @JsonPropertyDescription("Snapshots a backpressure must span to count as sustained.")
   public Integer sustainSamples = 3;
 
-  @Default("2m")
+  @Default("90s")
   @Pattern(RemediationPolicySpec.DURATION)
   @JsonPropertyDescription("Time a backpressure must span to count as sustained.")
-  public String sustainDuration = "2m";
+  public String sustainDuration = "90s";
 
   @Default("10")
   @Min(2)

@@ -66,7 +66,7 @@ public record Thresholds(
    * restart a job, so a burst of a minute must not be enough.
    */
   public static final String POLICY_SUSTAINS_LONGER =
-      "a policy waits 2m: its verdict can restart a job, so a burst must not be enough; a one-shot"
+      "a policy waits 90s: its verdict can restart a job, so a burst must not be enough; a one-shot"
           + " diagnose run lasts minutes and only reports";
 
   /**
@@ -175,7 +175,7 @@ public record Thresholds(
                   "time a backpressure must span to count as sustained",
                   Thresholds::sustainDuration,
                   (t, v) -> t.copy(b -> b.duration = v))
-              .apart("2m", POLICY_SUSTAINS_LONGER),
+              .apart("90s", POLICY_SUSTAINS_LONGER),
           duration(
               "exceptionLookback",
               Duration.ZERO,

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.functions.FlatMapFunction;
 import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.tuple.Tuple2;
@@ -229,12 +230,15 @@ public final class ScenarioJobs {
 
   /**
    * Emits on a schedule and keeps the debt when held up, as a consumer with lag does: while
-   * backpressured it never waits, so it shows as backpressured nearly all the time.
+   * backpressured it never waits, so it shows as backpressured nearly all the time. The rate is the
+   * topic's, shared by the subtasks: a source scaled up reads the same events faster when it can,
+   * not more of them.
    */
-  static final class Pace implements MapFunction<Long, Tuple2<Long, byte[]>> {
+  static final class Pace extends RichMapFunction<Long, Tuple2<Long, byte[]>> {
     private final int perSecond;
     private long start;
     private long emitted;
+    private int subtasks;
 
     Pace(int perSecond) {
       this.perSecond = perSecond;
@@ -245,8 +249,10 @@ public final class ScenarioJobs {
       long now = System.nanoTime();
       if (emitted == 0) {
         start = now;
+        // TaskInfo: on RuntimeContext in Flink 1.19 and later, 2.x included.
+        subtasks = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks();
       }
-      long due = start + emitted++ * 1_000_000_000L / perSecond;
+      long due = start + emitted++ * 1_000_000_000L * subtasks / perSecond;
       if (due - now > 1_000_000) {
         Thread.sleep((due - now) / 1_000_000);
       }
