@@ -174,7 +174,7 @@ final class FlinkScraper
                     jobId,
                     settings.thresholds(),
                     settings.windowSize(),
-                    settings.scrapeInterval().multipliedBy(settings.windowSize() * 2L)));
+                    settings.windowMaxAge()));
         watches.put(key, w);
       }
       Diagnosis d = w.watch().observe();

@@ -42,6 +42,14 @@ public record PolicySettings(
   /** The settings, or every problem found (not just the first). */
   public record Parsed(Optional<PolicySettings> settings, List<String> problems) {}
 
+  /**
+   * The age after which a snapshot leaves a job's window: twice the time the window spans, so that
+   * a few missed scrapes do not empty it.
+   */
+  public Duration windowMaxAge() {
+    return scrapeInterval.multipliedBy(windowSize * 2L);
+  }
+
   public static Parsed parse(RemediationPolicySpec spec) {
     if (spec == null) {
       return new Parsed(Optional.empty(), List.of("spec is missing"));

@@ -39,14 +39,9 @@ final class OperatorWatch implements Observer {
   private volatile String lastFailure;
 
   OperatorWatch(SnapshotReader reader, String jobId, PolicySettings policy) {
-    // The window and its age as the operator's scraper sizes them (FlinkScraper).
     this.watch =
         new JobWatch(
-            reader,
-            jobId,
-            policy.thresholds(),
-            policy.windowSize(),
-            policy.scrapeInterval().multipliedBy(policy.windowSize() * 2L));
+            reader, jobId, policy.thresholds(), policy.windowSize(), policy.windowMaxAge());
     this.policy = policy;
   }
 

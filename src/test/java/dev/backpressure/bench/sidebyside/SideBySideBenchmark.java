@@ -292,29 +292,25 @@ public final class SideBySideBenchmark {
     }
 
     private BackpressureProbe probe(JobRun run) {
-      ScrapeSettings s = ScrapeSettings.DEFAULTS;
       return new BackpressureProbe(
-          new FlinkRestClient(
-              FlinkRestClient.httpClient(s.requestTimeout()),
-              run.restUrl(),
-              s.requestTimeout(),
-              s.maxAnswerBytes()),
+          rest(run.restUrl()),
           run.job.toString(),
           BackpressureProbe.HIGH,
           BackpressureProbe.CALM_FOR);
     }
 
-    /** The policy default's read of Flink: the operator's request timeout and answer limit. */
     private SnapshotReader reader(URI restUrl) {
+      return new SnapshotReader(rest(restUrl), requests, Clock.systemUTC());
+    }
+
+    /** A client as the operator's defaults make one: its request timeout and answer limit. */
+    private static FlinkRestClient rest(URI restUrl) {
       ScrapeSettings s = ScrapeSettings.DEFAULTS;
-      return new SnapshotReader(
-          new FlinkRestClient(
-              FlinkRestClient.httpClient(s.requestTimeout()),
-              restUrl,
-              s.requestTimeout(),
-              s.maxAnswerBytes()),
-          requests,
-          Clock.systemUTC());
+      return new FlinkRestClient(
+          FlinkRestClient.httpClient(s.requestTimeout()),
+          restUrl,
+          s.requestTimeout(),
+          s.maxAnswerBytes());
     }
 
     /**
